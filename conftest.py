@@ -1,0 +1,52 @@
+"""pytest entry point: every page example and every snippet program is a test.
+
+The machinery lives in ``tests/harness.py``; this file only connects it to pytest.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.harness import (
+    SNIPPETS,
+    docs_sybil,
+    expected_output_path,
+    first_difference,
+    run_snippet,
+)
+
+# One test item per ``>>>`` example, one namespace per page (docs/**/*.rst).
+_collect_page = docs_sybil().pytest()
+
+
+class SnippetFile(pytest.File):
+    def collect(self):
+        yield SnippetRun.from_parent(self, name="output")
+
+
+class SnippetRun(pytest.Item):
+    """A snippet program must print exactly what its ``.out`` file says."""
+
+    def runtest(self) -> None:
+        program = Path(self.path)
+        expected_file = expected_output_path(program)
+        if not expected_file.exists():
+            raise AssertionError(f"{program.name} has no expected output file {expected_file.name}")
+        expected = expected_file.read_text(encoding="utf-8")
+        actual = run_snippet(program)
+        if actual != expected:
+            raise AssertionError(
+                f"{program.name}: output differs from {expected_file.name}, "
+                + first_difference(expected, actual)
+            )
+
+    def reportinfo(self):
+        return self.path, 0, f"snippet {self.path.name}"
+
+
+def pytest_collect_file(file_path: Path, parent):
+    if file_path.suffix == ".py" and file_path.parent == SNIPPETS:
+        return SnippetFile.from_parent(parent, path=file_path)
+    return _collect_page(file_path, parent)
