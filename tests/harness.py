@@ -62,8 +62,10 @@ class ReleaseLineSkip:
         self.line = line
 
     def __call__(self, example: Example) -> None:
+        page = Path(example.path)
+        shown = page.relative_to(ROOT) if page.is_relative_to(ROOT) else page
         raise unittest.SkipTest(
-            f"{Path(example.path).relative_to(ROOT)}, line {example.line}: the page marks this example as "
+            f"{shown}, line {example.line}: the page marks this example as "
             f"SQLAlchemy {self.line} only; this run uses {sqlalchemy.__version__}"
         )
 
@@ -149,10 +151,10 @@ def run_snippet(program: Path, timeout: float = 60) -> str:
         )
     if completed.returncode != 0:
         raise AssertionError(
-            f"{program.relative_to(ROOT)} exited with {completed.returncode}:\n{completed.stderr}"
+            f"{program.name} exited with {completed.returncode}:\n{completed.stderr}"
         )
     if completed.stderr:
-        raise AssertionError(f"{program.relative_to(ROOT)} wrote to stderr:\n{completed.stderr}")
+        raise AssertionError(f"{program.name} wrote to stderr:\n{completed.stderr}")
     return completed.stdout
 
 

@@ -1,0 +1,196 @@
+"""What the executed-examples harness must guarantee."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+from sybil import Document
+from sybil.example import SybilFailure
+
+from tests import harness
+
+PAGES = harness.pages()
+PAGES_WITH_PROMPTS = [p for p in PAGES if harness.prompt_lines(p.read_text(encoding="utf-8"))]
+
+
+def page_id(path: Path) -> str:
+    return str(path.relative_to(harness.DOCS))
+
+
+def test_the_guide_executes_at_least_300_prompt_lines_on_at_least_9_pages():
+    counts = {page_id(p): len(harness.prompt_lines(p.read_text(encoding="utf-8"))) for p in PAGES}
+    assert sum(counts.values()) >= 300, counts
+    assert sum(1 for n in counts.values() if n) >= 9, counts
+
+
+def test_the_pytest_configuration_collects_every_page_with_prompts():
+    sybil = harness.docs_sybil()
+    missed = [
+        page_id(p) for p in PAGES_WITH_PROMPTS
+        if not sybil.should_parse(p)
+    ]
+    assert not missed, f"pages with >>> prompts that pytest would not collect: {missed}"
+
+
+@pytest.mark.parametrize("page", PAGES_WITH_PROMPTS, ids=page_id)
+def test_every_prompt_line_of_a_page_is_one_collected_example(page: Path):
+    text = page.read_text(encoding="utf-8")
+    collected = [example.line for example in harness.parsed_examples(page)]
+    assert collected == harness.prompt_lines(text)
+
+
+@pytest.mark.parametrize("page", PAGES_WITH_PROMPTS, ids=page_id)
+def test_no_example_is_skipped_except_in_a_visible_release_line_block(page: Path):
+    text = page.read_text(encoding="utf-8")
+    assert ".. skip:" not in text, f"{page_id(page)} uses a Sybil skip comment, invisible on the page"
+    for example in harness.parsed_examples(page):
+        flags = example.parsed.options
+        assert not flags.get(harness.doctest.SKIP), (
+            f"{page_id(page)}, line {example.line}: +SKIP hides an example from the test run"
+        )
+
+
+@pytest.mark.parametrize("page", PAGES_WITH_PROMPTS, ids=page_id)
+def test_release_line_blocks_come_in_pairs_and_hold_examples(page: Path):
+    document = Document(page.read_text(encoding="utf-8"), str(page))
+    blocks = harness.GuideDocTestParser().line_blocks(document)
+    lines = {line for _, _, line in blocks}
+    assert not lines or lines == {"2.0", "2.1"}, (
+        f"{page_id(page)} shows output for {sorted(lines)} only; show both release lines"
+    )
+    starts = [example.region.start for example in harness.parsed_examples(page)]
+    for start, end, line in blocks:
+        assert any(start <= s < end for s in starts), (
+            f"{page_id(page)}: a sqlalchemy-line {line} block contains no example"
+        )
+
+
+@pytest.mark.parametrize("page", PAGES_WITH_PROMPTS, ids=page_id)
+def test_ellipsis_in_expected_output_stands_only_for_noise(page: Path):
+    for example in harness.parsed_examples(page):
+        want = example.parsed.want
+        lines = want.splitlines()
+        is_traceback = bool(lines) and lines[0].startswith("Traceback (most recent call last)")
+        for offset, line in enumerate(lines):
+            if "..." not in line:
+                continue
+            if is_traceback and line.strip() == "..." and offset == 1:
+                continue  # the traceback body doctest always ignores
+            assert any(p.search(line) for p in harness.NOISE.values()), (
+                f"{page_id(page)}, example at line {example.line}: '...' in {line!r} "
+                f"hides output that is not noise (allowed: {', '.join(harness.NOISE)})"
+            )
+
+
+def test_a_wrong_example_fails_and_names_its_page_and_line(tmp_path: Path):
+    page = tmp_path / "wrong.rst"
+    page.write_text(textwrap.dedent("""\
+        Wrong
+        =====
+
+        >>> 1 + 1
+        2
+        >>> 1 + 1
+        3
+        """))
+    examples = harness.parsed_examples(page)
+    examples[0].evaluate()
+    with pytest.raises(SybilFailure) as failure:
+        examples[1].evaluate()
+    assert f"{page}, line 6" in str(failure.value)
+
+
+def test_release_line_blocks_run_on_their_line_and_skip_visibly_on_the_other(tmp_path: Path):
+    other = "2.0" if harness.RELEASE_LINE == "2.1" else "2.1"
+    page = tmp_path / "lines.rst"
+    page.write_text(textwrap.dedent(f"""\
+        Lines
+        =====
+
+        .. sqlalchemy-line:: {harness.RELEASE_LINE}
+
+           >>> 1 + 1
+           2
+
+        .. sqlalchemy-line:: {other}
+
+           >>> 1 + 1
+           3
+        """))
+    this_line, other_line = harness.parsed_examples(page)
+    this_line.evaluate()
+    with pytest.raises(harness.unittest.SkipTest, match=f"SQLAlchemy {other} only"):
+        other_line.evaluate()
+
+
+def test_a_page_leaves_no_logging_handler_directory_or_file_behind(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    page = tmp_path / "leaky.rst"
+    page.write_text(textwrap.dedent("""\
+        Leaky
+        =====
+
+        >>> import logging, sys
+        >>> logging.getLogger("sqlalchemy.engine.Engine").addHandler(logging.StreamHandler(sys.stdout))
+        >>> open("left-behind.db", "w").close()
+        """))
+    namespace: dict = {}
+    harness.page_setup(namespace)
+    workdir = Path(namespace["__harness_tmp__"])
+    document = Document.parse(str(page), harness.GuideDocTestParser())
+    document.namespace = namespace
+    for example in document:
+        example.evaluate()
+    assert (workdir / "left-behind.db").exists()
+    harness.page_teardown(namespace)
+    assert not harness.logging.getLogger("sqlalchemy.engine.Engine").handlers
+    assert not workdir.exists()
+    assert Path.cwd() == tmp_path
+    assert not (tmp_path / "left-behind.db").exists()
+
+
+def test_every_snippet_program_has_its_expected_output_and_vice_versa():
+    programs = {p.stem for p in harness.SNIPPETS.glob("*.py")}
+    outputs = {p.stem for p in harness.SNIPPETS.glob("*.out")}
+    assert programs, "snippets/ holds no program"
+    assert programs == outputs
+
+
+def test_a_snippet_with_wrong_output_is_reported_at_the_first_differing_line():
+    expected = "one\ntwo\nthree\n"
+    assert harness.first_difference(expected, "one\n2\nthree\n") == (
+        "line 2: expected 'two', got '2'"
+    )
+    assert harness.first_difference(expected, "one\ntwo\n") == (
+        "line 3: expected 'three', got end of output"
+    )
+
+
+def test_a_snippet_that_fails_or_writes_to_stderr_fails_with_its_name(tmp_path: Path):
+    program = tmp_path / "noisy.py"
+    program.write_text("import sys\nprint('x', file=sys.stderr)\n")
+    with pytest.raises(AssertionError, match="noisy.py wrote to stderr"):
+        harness.run_snippet(program)
+    program.write_text("raise SystemExit(3)\n")
+    with pytest.raises(AssertionError, match="noisy.py exited with 3"):
+        harness.run_snippet(program)
+
+
+ANATOMY = ["Minimal example", "In detail", "Pitfalls", "See also"]
+NOT_CHAPTERS = {"index.rst", "glossary.rst"}
+
+
+@pytest.mark.parametrize(
+    "page", [p for p in PAGES if p.name not in NOT_CHAPTERS], ids=page_id
+)
+def test_every_chapter_page_has_the_same_anatomy(page: Path):
+    text = page.read_text(encoding="utf-8")
+    sections = re.findall(r"^(\S[^\n]*)\n-{3,}$", text, flags=re.MULTILINE)
+    assert [s for s in sections if s in ANATOMY] == ANATOMY, (
+        f"{page_id(page)}: sections {sections}, expected {ANATOMY} in this order"
+    )
+    assert ":term:`" in text, f"{page_id(page)} links no glossary term"
+    assert ":doc:`" in text, f"{page_id(page)} links no related page"
