@@ -39,10 +39,20 @@ def doctest(session: nox.Session) -> None:
 def build_html(session: nox.Session, language: str, *extra: str) -> Path:
     out = SITE / language
     session.run(
-        "sphinx-build", "-b", "html", "-W", "-n", "--keep-going", "-q",
-        "-D", f"language={language}",
-        "-d", str(ROOT / "_build" / "doctrees" / language),
-        "docs", str(out), *extra,
+        "sphinx-build",
+        "-b",
+        "html",
+        "-W",
+        "-n",
+        "--keep-going",
+        "-q",
+        "-D",
+        f"language={language}",
+        "-d",
+        str(ROOT / "_build" / "doctrees" / language),
+        "docs",
+        str(out),
+        *extra,
     )
     return out
 
@@ -60,8 +70,9 @@ def docs(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """sphinx-lint on the pages, ruff on the Python files."""
     install(session, "lint")
-    session.run("sphinx-lint", "--enable", "all", "--disable", "line-too-long", "docs",
-                *session.posargs)
+    session.run(
+        "sphinx-lint", "--enable", "all", "--disable", "line-too-long", "docs", *session.posargs
+    )
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
 
@@ -71,8 +82,13 @@ def serve(session: nox.Session) -> None:
     """Live preview: rebuild on save and reload the browser."""
     install(session, "serve", "runtime")
     session.run(
-        "sphinx-autobuild", "docs", str(ROOT / "_build" / "serve"),
-        "-n", "--watch", "snippets", *session.posargs,
+        "sphinx-autobuild",
+        "docs",
+        str(ROOT / "_build" / "serve"),
+        "-n",
+        "--watch",
+        "snippets",
+        *session.posargs,
     )
 
 

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import unittest
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import sqlalchemy
@@ -131,6 +131,7 @@ def docs_sybil() -> Sybil:
 
 
 # --- snippet programs ------------------------------------------------------
+
 
 def expected_output_path(program: Path) -> Path:
     return program.with_suffix(".out")

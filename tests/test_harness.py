@@ -28,10 +28,7 @@ def test_the_guide_executes_at_least_300_prompt_lines_on_at_least_9_pages():
 
 def test_the_pytest_configuration_collects_every_page_with_prompts():
     sybil = harness.docs_sybil()
-    missed = [
-        page_id(p) for p in PAGES_WITH_PROMPTS
-        if not sybil.should_parse(p)
-    ]
+    missed = [page_id(p) for p in PAGES_WITH_PROMPTS if not sybil.should_parse(p)]
     assert not missed, f"pages with >>> prompts that pytest would not collect: {missed}"
 
 
@@ -45,7 +42,9 @@ def test_every_prompt_line_of_a_page_is_one_collected_example(page: Path):
 @pytest.mark.parametrize("page", PAGES_WITH_PROMPTS, ids=page_id)
 def test_no_example_is_skipped_except_in_a_visible_release_line_block(page: Path):
     text = page.read_text(encoding="utf-8")
-    assert ".. skip:" not in text, f"{page_id(page)} uses a Sybil skip comment, invisible on the page"
+    assert ".. skip:" not in text, (
+        f"{page_id(page)} uses a Sybil skip comment, invisible on the page"
+    )
     for example in harness.parsed_examples(page):
         flags = example.parsed.options
         assert not flags.get(harness.doctest.SKIP), (
@@ -87,7 +86,8 @@ def test_ellipsis_in_expected_output_stands_only_for_noise(page: Path):
 
 def test_a_wrong_example_fails_and_names_its_page_and_line(tmp_path: Path):
     page = tmp_path / "wrong.rst"
-    page.write_text(textwrap.dedent("""\
+    page.write_text(
+        textwrap.dedent("""\
         Wrong
         =====
 
@@ -95,7 +95,8 @@ def test_a_wrong_example_fails_and_names_its_page_and_line(tmp_path: Path):
         2
         >>> 1 + 1
         3
-        """))
+        """)
+    )
     examples = harness.parsed_examples(page)
     examples[0].evaluate()
     with pytest.raises(SybilFailure) as failure:
@@ -106,7 +107,8 @@ def test_a_wrong_example_fails_and_names_its_page_and_line(tmp_path: Path):
 def test_release_line_blocks_run_on_their_line_and_skip_visibly_on_the_other(tmp_path: Path):
     other = "2.0" if harness.RELEASE_LINE == "2.1" else "2.1"
     page = tmp_path / "lines.rst"
-    page.write_text(textwrap.dedent(f"""\
+    page.write_text(
+        textwrap.dedent(f"""\
         Lines
         =====
 
@@ -119,7 +121,8 @@ def test_release_line_blocks_run_on_their_line_and_skip_visibly_on_the_other(tmp
 
            >>> 1 + 1
            3
-        """))
+        """)
+    )
     this_line, other_line = harness.parsed_examples(page)
     this_line.evaluate()
     with pytest.raises(harness.unittest.SkipTest, match=f"SQLAlchemy {other} only"):
@@ -129,14 +132,17 @@ def test_release_line_blocks_run_on_their_line_and_skip_visibly_on_the_other(tmp
 def test_a_page_leaves_no_logging_handler_directory_or_file_behind(tmp_path: Path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     page = tmp_path / "leaky.rst"
-    page.write_text(textwrap.dedent("""\
+    page.write_text(
+        textwrap.dedent("""\
         Leaky
         =====
 
         >>> import logging, sys
-        >>> logging.getLogger("sqlalchemy.engine.Engine").addHandler(logging.StreamHandler(sys.stdout))
+        >>> handler = logging.StreamHandler(sys.stdout)
+        >>> logging.getLogger("sqlalchemy.engine.Engine").addHandler(handler)
         >>> open("left-behind.db", "w").close()
-        """))
+        """)
+    )
     namespace: dict = {}
     harness.page_setup(namespace)
     workdir = Path(namespace["__harness_tmp__"])
@@ -183,9 +189,7 @@ ANATOMY = ["Minimal example", "In detail", "Pitfalls", "See also"]
 NOT_CHAPTERS = {"index.rst", "glossary.rst"}
 
 
-@pytest.mark.parametrize(
-    "page", [p for p in PAGES if p.name not in NOT_CHAPTERS], ids=page_id
-)
+@pytest.mark.parametrize("page", [p for p in PAGES if p.name not in NOT_CHAPTERS], ids=page_id)
 def test_every_chapter_page_has_the_same_anatomy(page: Path):
     text = page.read_text(encoding="utf-8")
     sections = re.findall(r"^(\S[^\n]*)\n-{3,}$", text, flags=re.MULTILINE)

@@ -50,7 +50,10 @@ PAGES: dict[str, list[tuple[str, object]]] = {
         ("sqlalchemy.schema.Column", None),
     ],
     "core/constraints.html": [("sqlalchemy.schema.ForeignKey", None)],
-    "core/type_basics.html": [("sqlalchemy.types.Integer", None), ("sqlalchemy.types.String", None)],
+    "core/type_basics.html": [
+        ("sqlalchemy.types.Integer", None),
+        ("sqlalchemy.types.String", None),
+    ],
     "core/sqlelement.html": [
         ("sqlalchemy.sql.expression.text", None),
         ("sqlalchemy.sql.expression.bindparam", None),
@@ -153,9 +156,11 @@ def member_role(cls: type, name: str) -> str:
 def documented_members(cls: type, mode: object) -> list[str]:
     if isinstance(mode, tuple):
         return list(mode)
-    owners = [cls] if mode == "own" else [
-        c for c in cls.__mro__ if c.__module__.startswith("sqlalchemy")
-    ]
+    owners = (
+        [cls]
+        if mode == "own"
+        else [c for c in cls.__mro__ if c.__module__.startswith("sqlalchemy")]
+    )
     names = set()
     for owner in owners:
         # attributes documented by annotation plus a docstring in the class body
@@ -176,8 +181,10 @@ def entries() -> list[str]:
             obj = resolve(dotted)
             if members == "exceptions":
                 for name, exc in sorted(vars(obj).items()):
-                    if inspect.isclass(exc) and issubclass(exc, Exception) and (
-                        exc.__module__ == dotted
+                    if (
+                        inspect.isclass(exc)
+                        and issubclass(exc, Exception)
+                        and (exc.__module__ == dotted)
                     ):
                         lines.append(f"{dotted}.{name} py:exception 1 {page}#$ -")
                 continue
