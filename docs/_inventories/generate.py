@@ -39,10 +39,12 @@ PAGES: dict[str, list[tuple[str, object]]] = {
     "core/pooling.html": [
         ("sqlalchemy.pool.Pool", ("connect", "dispose", "recreate")),
         ("sqlalchemy.pool.QueuePool", ("connect",)),
+        ("sqlalchemy.pool.AsyncAdaptedQueuePool", None),
         ("sqlalchemy.pool.SingletonThreadPool", None),
         ("sqlalchemy.pool.AssertionPool", None),
         ("sqlalchemy.pool.NullPool", None),
         ("sqlalchemy.pool.StaticPool", None),
+        ("sqlalchemy.pool.PoolProxiedConnection", "inherited"),
     ],
     "core/metadata.html": [
         ("sqlalchemy.schema.MetaData", "own"),
