@@ -15,10 +15,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import unittest
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 import sqlalchemy
 from sybil import Document, Example, Region, Sybil
 from sybil.parsers.rest import DocTestParser
@@ -72,9 +72,11 @@ class ReleaseLineSkip:
     def __call__(self, example: Example) -> None:
         page = Path(example.path)
         shown = page.relative_to(ROOT) if page.is_relative_to(ROOT) else page
-        raise unittest.SkipTest(
+        # reported at the page and line of the example, not at the line that raises
+        raise pytest.skip.Exception(
             f"{shown}, line {example.line}: the page marks this example as "
-            f"SQLAlchemy {self.line} only; this run uses {sqlalchemy.__version__}"
+            f"SQLAlchemy {self.line} only; this run uses {sqlalchemy.__version__}",
+            _use_item_location=True,
         )
 
 
