@@ -20,6 +20,8 @@ ROOT = Path(__file__).parent
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 SITE = ROOT / "_build" / "site"
 LANGUAGES = ("en",)
+TRANSLATIONS = ("ru",)
+CATALOG_LINE_WIDTH = 79  # every catalog is written with this width, so diffs stay small
 
 
 def install(session: nox.Session, *groups: str) -> None:
@@ -59,11 +61,48 @@ def build_html(session: nox.Session, language: str, *extra: str) -> Path:
 
 @nox.session
 def docs(session: nox.Session) -> None:
-    """Build the HTML site with warnings as errors and nitpicky references."""
+    """Build the site in every language with warnings as errors and nitpicky references."""
     install(session, "docs", "runtime")
     for language in LANGUAGES:
-        out = build_html(session, language, *session.posargs)
-        session.log(f"{language}: open {out / 'index.html'}")
+        build_html(session, language, *session.posargs)
+    shutil.copy(ROOT / "docs" / "_root" / "index.html", SITE / "index.html")
+    for language in LANGUAGES:
+        session.log(f"{language}: open {SITE / language / 'index.html'}")
+    session.log(f"language chooser: open {SITE / 'index.html'}")
+
+
+@nox.session
+def translate(session: nox.Session) -> None:
+    """Extract messages, update the catalogs in locale/ and print their statistics."""
+    install(session, "docs", "runtime", "translate")
+    pot = ROOT / "_build" / "gettext"
+    session.run(
+        "sphinx-build",
+        "-b",
+        "gettext",
+        "-q",
+        "-d",
+        str(ROOT / "_build" / "doctrees" / "pot"),
+        "docs",
+        str(pot),
+    )
+    session.run("python", "-m", "tests.catalogs", "--theme-pot", str(pot / "sphinx.pot"))
+    for language in TRANSLATIONS:
+        session.run(
+            "sphinx-intl",
+            "update",
+            "-p",
+            str(pot),
+            "-d",
+            "locale",
+            "-l",
+            language,
+            "--line-width",
+            str(CATALOG_LINE_WIDTH),
+            "--no-obsolete",
+            *session.posargs,
+        )
+    session.run("python", "-m", "tests.catalogs", "--stats", *TRANSLATIONS)
 
 
 @nox.session

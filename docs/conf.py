@@ -20,6 +20,7 @@ extensions = [
     "sphinx_copybutton",
     "offline_inventories",  # _ext/: intersphinx from text files, no network
     "release_lines",  # _ext/: the ``sqlalchemy-line`` directive
+    "languages",  # _ext/: language switcher, hreflang links, theme strings via gettext
 ]
 exclude_patterns = ["_build", "_inventories", "_templates", "**/_*.rst"]
 templates_path = ["_templates"]
@@ -41,6 +42,16 @@ offline_inventories = {
 
 # -- HTML ---------------------------------------------------------------------
 html_theme = "furo"
+html_sidebars = {
+    "**": [
+        "sidebar/brand.html",
+        "sidebar/search.html",
+        "sidebar/languages.html",
+        "sidebar/scroll-start.html",
+        "sidebar/navigation.html",
+        "sidebar/scroll-end.html",
+    ]
+}
 html_title = "SQLAlchemy: Engine, Session, Pool"
 html_static_path = ["_static"]
 html_last_updated_fmt = None
@@ -54,8 +65,9 @@ copybutton_prompt_text = r">>> |\.\.\. "
 copybutton_prompt_is_regexp = True
 copybutton_only_copy_prompt_lines = True
 
-# -- Translation (sphinx-intl, one catalog per page) -------------------------
+# -- Languages: English source, Russian from gettext catalogs (sphinx-intl) --
+guide_languages = {"en": "English", "ru": "Русский"}
 locale_dirs = ["../locale/"]
-gettext_compact = False
+gettext_compact = False  # one catalog per page, mirroring the docs tree
+gettext_location = False  # no line numbers in catalogs: an edit elsewhere changes nothing
 gettext_uuid = False
-gettext_location = True

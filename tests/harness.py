@@ -36,7 +36,9 @@ OPTIONFLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 #: ellipsis with its context; whatever ``...`` remains on a line once these are
 #: taken out hides real output, and the specifications reject it.
 NOISE = {
-    "statement timing": re.compile(r"\[(?:generated in|cached since|no key) [\d.]*\.\.\.s(?: ago)?"),
+    "statement timing": re.compile(
+        r"\[(?:generated in|cached since|no key) [\d.]*\.\.\.s(?: ago)?"
+    ),
     "memory address": re.compile(r"0x\.\.\."),
     "release part of an error link": re.compile(r"https://sqlalche\.me/e/\.\.\./"),
 }
