@@ -11,7 +11,12 @@
 
 from __future__ import annotations
 
+import csv
+
+from docutils import nodes
+from sphinx import addnodes
 from sphinx.application import Sphinx
+from sphinx.util.docutils import SphinxDirective
 
 #: Interface strings the theme hard-codes instead of passing them through gettext.
 HARD_CODED = (
@@ -55,7 +60,52 @@ def translate_hard_coded_strings(app: Sphinx) -> None:
     loader.get_source = get_source
 
 
+class TermTable(SphinxDirective):
+    """``.. term-table:: _terms/ru.csv``: the agreed translation of each glossary term.
+
+    The first column links to the glossary entry; each column's cells carry the
+    language of their header (``English``/``Русский``). The cells are not offered
+    for translation: the table is the same on every language's site.
+    """
+
+    required_arguments = 1
+    has_content = False
+    COLUMN_LANGUAGES = {"English": "en", "Русский": "ru"}
+
+    def run(self) -> list[nodes.Node]:
+        relative, path = self.env.relfn2path(self.arguments[0])
+        self.env.note_dependency(relative)
+        with open(path, encoding="utf-8", newline="") as handle:
+            header, *rows = list(csv.reader(handle))
+        languages = [self.COLUMN_LANGUAGES.get(name, "") for name in header]
+        table = nodes.table(classes=["term-table"])
+        group = nodes.tgroup(cols=len(header))
+        table += group
+        group += [nodes.colspec(colwidth=1) for _ in header]
+        group += nodes.thead("", self.row(header, languages, link=False))
+        group += nodes.tbody("", *(self.row(r, languages, link=True) for r in rows))
+        self.set_source_info(table)
+        return [table]
+
+    def row(self, cells: list[str], languages: list[str], link: bool) -> nodes.row:
+        row = nodes.row()
+        for number, (text, language) in enumerate(zip(cells, languages, strict=True)):
+            paragraph = nodes.paragraph(translatable=False)
+            if language:
+                paragraph["classes"].append(f"language-{language}")
+            if link and number == 0:
+                paragraph += addnodes.pending_xref(
+                    "", nodes.inline(text=text), refdomain="std", reftype="term",
+                    reftarget=text, refexplicit=True, refwarn=True,
+                )
+            else:
+                paragraph += nodes.Text(text)
+            row += nodes.entry("", paragraph)
+        return row
+
+
 def setup(app: Sphinx) -> dict:
+    app.add_directive("term-table", TermTable)
     app.add_config_value("guide_languages", {"en": "English"}, "html", types=[dict])
     app.connect("builder-inited", translate_hard_coded_strings)
     app.connect("html-page-context", add_context)
