@@ -50,3 +50,21 @@ def pytest_collect_file(file_path: Path, parent):
     if file_path.suffix == ".py" and file_path.parent == SNIPPETS:
         return SnippetFile.from_parent(parent, path=file_path)
     return _collect_page(file_path, parent)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--reverse-pages",
+        action="store_true",
+        help="run the pages in reverse order (examples keep their order within a page); "
+        "CI uses it to prove that no page depends on another",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("--reverse-pages"):
+        return
+    pages: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        pages.setdefault(str(item.path), []).append(item)
+    items[:] = [item for page in reversed(pages) for item in pages[page]]

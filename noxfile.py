@@ -102,7 +102,10 @@ def translate(session: nox.Session) -> None:
             "--no-obsolete",
             *session.posargs,
         )
-    session.run("python", "-m", "tests.catalogs", "--stats", *TRANSLATIONS)
+    session.run(
+        "python", "-m", "tests.catalogs", "--normalize", str(CATALOG_LINE_WIDTH), "--stats",
+        *TRANSLATIONS,
+    )
 
 
 @nox.session

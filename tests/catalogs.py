@@ -123,6 +123,28 @@ def theme_messages() -> list[str]:
     return list(messages)
 
 
+def normalize_headers(language: str, width: int) -> None:
+    """Give every catalog the project's header: not fuzzy, language team, no placeholders.
+
+    Written back with Babel at ``width``, as sphinx-intl writes, so the text stays identical.
+    """
+    from babel.messages.pofile import read_po, write_po
+
+    for po_path in catalogs(language):
+        with po_path.open("rb") as handle:
+            catalog = read_po(handle, locale=language)
+        catalog.fuzzy = False
+        catalog.header_comment = (
+            "# Russian translation of the guide. Update with `nox -s translate`;\n"
+            "# the agreed terms are in docs/_terms/ru.csv."
+        )
+        catalog.last_translator = "The guide's translators"
+        catalog.language_team = "Russian"
+        catalog.revision_date = catalog.creation_date
+        with po_path.open("wb") as handle:
+            write_po(handle, catalog, width=width, omit_header=False)
+
+
 def write_theme_pot(target: Path) -> None:
     pot = polib.POFile()
     pot.metadata = {"Content-Type": "text/plain; charset=UTF-8", "MIME-Version": "1.0"}
@@ -192,10 +214,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--stats", action="store_true", help="print per-catalog statistics")
     parser.add_argument("--theme-pot", type=Path, help="write the theme's messages to this .pot")
+    parser.add_argument("--normalize", type=int, metavar="WIDTH",
+                        help="rewrite the catalogs' headers, wrapping lines at WIDTH")
     parser.add_argument("languages", nargs="*")
     args = parser.parse_args(argv)
     if args.theme_pot:
         write_theme_pot(args.theme_pot)
+    if args.normalize:
+        for language in args.languages:
+            normalize_headers(language, args.normalize)
     width = max(
         (len(str(p.relative_to(LOCALE))) for lang in args.languages for p in catalogs(lang)),
         default=20,
