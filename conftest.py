@@ -54,6 +54,11 @@ def pytest_collect_file(file_path: Path, parent):
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
+        "--site",
+        metavar="DIR",
+        help="a built site (nox -s docs builds _build/site); enables the checks in tests/site/",
+    )
+    parser.addoption(
         "--reverse-pages",
         action="store_true",
         help="run the pages in reverse order (examples keep their order within a page); "
@@ -68,3 +73,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         pages.setdefault(str(item.path), []).append(item)
     items[:] = [item for page in reversed(pages) for item in pages[page]]
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    if collection_path.name == "site" and collection_path.parent.name == "tests":
+        return not config.getoption("--site")  # those checks read a built site
+    return None

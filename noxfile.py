@@ -103,7 +103,12 @@ def translate(session: nox.Session) -> None:
             *session.posargs,
         )
     session.run(
-        "python", "-m", "tests.catalogs", "--normalize", str(CATALOG_LINE_WIDTH), "--stats",
+        "python",
+        "-m",
+        "tests.catalogs",
+        "--normalize",
+        str(CATALOG_LINE_WIDTH),
+        "--stats",
         *TRANSLATIONS,
     )
 

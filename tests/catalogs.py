@@ -21,6 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 LOCALE = ROOT / "locale"
 
+#: Words the spelling check accepts beyond the Russian and English dictionaries (code names).
+WORDLIST = LOCALE / "ru" / "wordlist.txt"
+
 #: The catalog of interface strings (theme, templates); every other catalog mirrors a page.
 THEME_CATALOG = "sphinx"
 
@@ -185,12 +188,25 @@ def markup(text: str) -> Counter:
     return items
 
 
+CODE_ROLES = ("class", "meth", "func", "attr", "exc", "mod", "data", "obj", "pep", "rfc")
+
+
 def plain_words(text: str) -> str:
-    """A message with its markup, code and links taken out: the words a reader reads."""
+    """A message with code, links and markup taken out: the words a reader reads."""
     text = LITERAL.sub(" ", text)
-    text = re.sub(r":[a-z][\w:+-]*:`([^`<]*?)\s*(?:<[^>]*>)?`", r" \1 ", text)
+
+    def visible(match: re.Match) -> str:
+        role, body = match.group("role"), match.group("body")
+        if role.split(":")[-1] in CODE_ROLES:
+            return " "
+        titled = re.match(r"^(?P<title>.*?)\s*<[^<>]+>$", body, flags=re.DOTALL)
+        if titled:
+            return f" {titled.group('title')} "
+        return " " if role in ("doc", "ref") else f" {body} "
+
+    text = ROLE.sub(visible, text)
     text = HYPERLINK.sub(" ", text)
-    text = re.sub(r"https?://\S+", " ", text)
+    text = re.sub(r"https?://\S+|<[^>]+>|%\(\w+\)s|&#?\w+;", " ", text)
     text = re.sub(r"`[^`]*`", " ", text)
     return text
 
@@ -214,8 +230,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--stats", action="store_true", help="print per-catalog statistics")
     parser.add_argument("--theme-pot", type=Path, help="write the theme's messages to this .pot")
-    parser.add_argument("--normalize", type=int, metavar="WIDTH",
-                        help="rewrite the catalogs' headers, wrapping lines at WIDTH")
+    parser.add_argument(
+        "--normalize",
+        type=int,
+        metavar="WIDTH",
+        help="rewrite the catalogs' headers, wrapping lines at WIDTH",
+    )
     parser.add_argument("languages", nargs="*")
     args = parser.parse_args(argv)
     if args.theme_pot:

@@ -95,8 +95,13 @@ class TermTable(SphinxDirective):
                 paragraph["classes"].append(f"language-{language}")
             if link and number == 0:
                 paragraph += addnodes.pending_xref(
-                    "", nodes.inline(text=text), refdomain="std", reftype="term",
-                    reftarget=text, refexplicit=True, refwarn=True,
+                    "",
+                    nodes.inline(text=text),
+                    refdomain="std",
+                    reftype="term",
+                    reftarget=text,
+                    refexplicit=True,
+                    refwarn=True,
                 )
             else:
                 paragraph += nodes.Text(text)
