@@ -10,7 +10,7 @@ sys.path.insert(0, str(Path(__file__).parent / "_ext"))
 # -- Project -----------------------------------------------------------------
 project = "SQLAlchemy: Engine, Session, Pool"
 author = "The guide's authors"
-copyright = "2026, the guide's authors"
+copyright = "2026"  # no English words in the footer of the Russian site
 release = sqlalchemy.__version__  # the release every example was executed with
 version = ".".join(release.split(".")[:2])
 
@@ -56,6 +56,7 @@ html_title = "SQLAlchemy: Engine, Session, Pool"
 html_static_path = ["_static"]
 html_last_updated_fmt = None
 html_show_sourcelink = False
+html_show_sphinx = False  # the theme's "Made with Sphinx and ..." line is hard-coded English
 html_copy_source = False
 pygments_style = "friendly"
 pygments_dark_style = "monokai"

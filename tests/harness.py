@@ -157,7 +157,7 @@ def run_snippet(program: Path, timeout: float = 60) -> str:
     with tempfile.TemporaryDirectory(prefix="guide-snippet-") as workdir:
         env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
         completed = subprocess.run(
-            [sys.executable, "-X", "warnings=error", str(program)],
+            [sys.executable, "-W", "error", str(program)],
             cwd=workdir,
             env=env,
             capture_output=True,

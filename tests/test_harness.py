@@ -178,11 +178,14 @@ def test_a_snippet_with_wrong_output_is_reported_at_the_first_differing_line():
     )
 
 
-def test_a_snippet_that_fails_or_writes_to_stderr_fails_with_its_name(tmp_path: Path):
+def test_a_snippet_that_fails_warns_or_writes_to_stderr_fails_with_its_name(tmp_path: Path):
     program = tmp_path / "noisy.py"
     program.write_text("import sys\nprint('x', file=sys.stderr)\n")
     with pytest.raises(AssertionError, match="noisy.py wrote to stderr"):
         harness.run_snippet(program)
+    program.write_text("import warnings\nwarnings.warn('old API', DeprecationWarning)\n")
+    with pytest.raises(AssertionError, match="DeprecationWarning: old API"):
+        harness.run_snippet(program)  # warnings are errors in snippets as on pages
     program.write_text("raise SystemExit(3)\n")
     with pytest.raises(AssertionError, match="noisy.py exited with 3"):
         harness.run_snippet(program)

@@ -1,0 +1,233 @@
+"""What the Russian catalogs must be: complete, in sync with the pages, faithful to markup."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import polib
+import pytest
+import snowballstemmer
+
+from tests import catalogs
+
+LANGUAGE = "ru"
+PAGE_CATALOGS = catalogs.page_catalogs(LANGUAGE)
+ALL_CATALOGS = catalogs.catalogs(LANGUAGE)
+
+
+def catalog_id(path: Path) -> str:
+    return str(path.relative_to(catalogs.catalog_dir(LANGUAGE)))
+
+
+def test_the_catalog_tree_mirrors_the_docs_tree():
+    assert sorted(PAGE_CATALOGS) == catalogs.documents()
+    assert (catalogs.catalog_dir(LANGUAGE) / f"{catalogs.THEME_CATALOG}.po").exists()
+
+
+@pytest.mark.parametrize("po", ALL_CATALOGS, ids=catalog_id)
+def test_every_message_is_translated_and_none_is_fuzzy(po: Path):
+    entries = polib.pofile(str(po))
+    untranslated = [e.msgid for e in entries.untranslated_entries()]
+    fuzzy = [e.msgid for e in entries.fuzzy_entries()]
+    assert not untranslated, (
+        f"{catalog_id(po)}: {len(untranslated)} untranslated, first: {untranslated[0]!r}"
+    )
+    assert not fuzzy, f"{catalog_id(po)}: {len(fuzzy)} fuzzy, first: {fuzzy[0]!r}"
+    assert not entries.obsolete_entries(), f"{catalog_id(po)} keeps obsolete entries"
+
+
+@pytest.mark.parametrize("po", ALL_CATALOGS, ids=catalog_id)
+def test_headers_name_the_language_and_its_plural_forms(po: Path):
+    metadata = polib.pofile(str(po)).metadata
+    assert metadata.get("Language") == LANGUAGE
+    assert metadata.get("Content-Type", "").lower() == "text/plain; charset=utf-8"
+    assert metadata.get("Plural-Forms", "").startswith("nplurals=3;")
+
+
+def tool_or_skip(name: str, package: str) -> str:
+    """The path of a Debian-packaged tool; required in CI, a visible skip elsewhere."""
+    path = shutil.which(name)
+    if path is None:
+        message = f"{name} is not installed (apt-get install {package})"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run this check: {message}")
+        pytest.skip(message)
+    return path
+
+
+@pytest.mark.parametrize("po", ALL_CATALOGS, ids=catalog_id)
+def test_msgfmt_check_accepts_the_catalog(po: Path):
+    msgfmt = tool_or_skip("msgfmt", "gettext")
+    result = subprocess.run(
+        [msgfmt, "--check", "--statistics", "-o", os.devnull, str(po)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "fuzzy" not in result.stderr, result.stderr
+    assert "untranslated" not in result.stderr, result.stderr
+
+
+@pytest.fixture(scope="session")
+def extracted(tmp_path_factory) -> dict[str, set[str]]:
+    return catalogs.extract_messages(tmp_path_factory.mktemp("gettext"))
+
+
+def test_every_english_message_has_its_entry_and_no_entry_is_stale(extracted):
+    problems = []
+    pages = {doc: msgids for doc, msgids in extracted.items() if doc != catalogs.THEME_CATALOG}
+    for document, msgids in sorted(pages.items()):
+        po = PAGE_CATALOGS.get(document)
+        if po is None:
+            problems.append(f"{document}: no catalog")
+            continue
+        in_catalog = {e.msgid for e in polib.pofile(str(po)) if not e.obsolete}
+        problems += [f"{document}: missing {m!r}" for m in sorted(msgids - in_catalog)]
+        problems += [f"{document}: stale {m!r}" for m in sorted(in_catalog - msgids)]
+    assert not problems, "catalogs out of sync; run `nox -s translate`:\n" + "\n".join(
+        problems[:20]
+    )
+
+
+def test_the_interface_catalog_holds_exactly_the_theme_and_template_messages():
+    po = polib.pofile(str(catalogs.catalog_dir(LANGUAGE) / f"{catalogs.THEME_CATALOG}.po"))
+    assert {e.msgid for e in po if not e.obsolete} == set(catalogs.theme_messages())
+
+
+@pytest.mark.parametrize("po", ALL_CATALOGS, ids=catalog_id)
+def test_each_translation_keeps_the_markup_of_its_source(po: Path):
+    problems = []
+    for entry in polib.pofile(str(po)):
+        if not entry.msgstr:
+            continue
+        source, translation = catalogs.markup(entry.msgid), catalogs.markup(entry.msgstr)
+        if source != translation:
+            lost = source - translation
+            added = translation - source
+            problems.append(f"{entry.msgid[:60]!r}: lost {dict(lost)}, added {dict(added)}")
+    assert not problems, f"{catalog_id(po)}:\n" + "\n".join(problems)
+
+
+STEMMER = snowballstemmer.stemmer("russian")
+TERMS = {t.english.lower(): t for t in catalogs.agreed_terms()}
+TERM_ROLE = re.compile(r":term:`(?P<body>[^`]+)`")
+
+
+def stems(text: str) -> set[str]:
+    return set(STEMMER.stemWords(re.findall(r"[а-яё]+", text.lower())))
+
+
+def same_word(a: str, b: str) -> bool:
+    """Two stems of one word: the stemmer cuts some case forms one letter shorter
+    («движок» → движок, «движка» → движк), so stems that differ only there match."""
+    if a == b:
+        return True
+    shared = len(next((p for p in (a[:n] for n in range(len(a), 0, -1)) if b.startswith(p)), ""))
+    return shared >= max(3, min(len(a), len(b)) - 1)
+
+
+def uses_term(title: str, term: str) -> bool:
+    """True when ``title`` contains every word of ``term``, in any grammatical form."""
+    words = stems(title)
+    return all(any(same_word(t, w) for w in words) for t in stems(term))
+
+
+def test_the_term_table_covers_every_glossary_term():
+    glossary = (catalogs.DOCS / "glossary.rst").read_text(encoding="utf-8")
+    headwords = re.findall(
+        r"^   (\S[^\n]*)\n(?=   [ \S])", glossary.split(".. glossary::", 1)[1], flags=re.MULTILINE
+    )
+    missing = sorted(h for h in headwords if h.lower() not in TERMS and not h.startswith(":"))
+    assert not missing, (
+        f"glossary terms without an agreed Russian term in {catalogs.TERMS_FILE.name}: {missing}"
+    )
+
+
+@pytest.mark.parametrize("po", list(PAGE_CATALOGS.values()), ids=catalog_id)
+def test_term_references_use_the_agreed_russian_term(po: Path):
+    problems = []
+    for entry in polib.pofile(str(po)):
+        for match in TERM_ROLE.finditer(entry.msgstr):
+            body = match.group("body")
+            target = catalogs.role_target("term", body)
+            title = body.split("<")[0] if "<" in body else body
+            agreed = TERMS.get(target)
+            if agreed is None or not stems(agreed.russian):
+                continue  # a term kept in English (ORM, DBAPI, echo, ...)
+            if not uses_term(title, agreed.russian):
+                problems.append(f"{body!r} should say {agreed.russian!r} (for {agreed.english!r})")
+    assert not problems, f"{catalog_id(po)}:\n" + "\n".join(problems)
+
+
+def test_glossary_headwords_lead_with_the_agreed_russian_term():
+    po = polib.pofile(str(PAGE_CATALOGS["glossary"]))
+    problems = []
+    for entry in po:
+        agreed = TERMS.get(entry.msgid.lower())
+        if agreed and stems(agreed.russian) and not uses_term(entry.msgstr, agreed.russian):
+            problems.append(f"{entry.msgid!r} -> {entry.msgstr!r}, agreed {agreed.russian!r}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("po", ALL_CATALOGS, ids=catalog_id)
+def test_the_russian_text_is_spelled_correctly(po: Path):
+    hunspell = tool_or_skip("hunspell", "hunspell hunspell-ru hunspell-en-us")
+    text = "\n".join(
+        catalogs.plain_words(e.msgstr.removesuffix("#noqa")) for e in polib.pofile(str(po))
+    )
+    result = subprocess.run(
+        [hunspell, "-d", "ru_RU,en_US", "-p", str(catalogs.WORDLIST), "-l"],
+        input=text,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    misspelled = sorted(set(result.stdout.split()))
+    assert not misspelled, (
+        f"{catalog_id(po)}: unknown words {misspelled}; fix them, or add code names to "
+        f"{catalogs.WORDLIST.relative_to(catalogs.ROOT)}"
+    )
+
+
+def test_the_word_list_is_sorted_and_has_no_duplicates():
+    words = catalogs.WORDLIST.read_text(encoding="utf-8").split()
+    assert len(words) == len(set(words))
+    assert words == sorted(words, key=lambda word: (word.lower(), word))
+
+
+@pytest.mark.parametrize(
+    ("title", "term", "expected"),
+    [
+        ("движка", "движок", True),
+        ("фабрики сессий", "фабрика сессий", True),
+        ("фабрики", "фабрика сессий", False),
+        ("уровня изоляции", "уровень изоляции", True),
+        ("соединение", "сессия", False),
+        ("сессию", "сессия", True),
+        ("сессии на запрос", "сессия на запрос", True),
+        ("сессии в запросе", "сессия на запрос", False),
+    ],
+)
+def test_an_agreed_term_is_recognised_in_any_grammatical_form(title, term, expected):
+    assert uses_term(title, term) is expected
+
+
+@pytest.mark.parametrize(
+    ("source", "translation", "kept"),
+    [
+        (":term:`flush` of ``x``", ":term:`сброс <flush>` для ``x``", True),
+        (":term:`flush` of ``x``", ":term:`сброс <commit>` для ``x``", False),
+        (":meth:`~a.B.c` runs", "вызов :meth:`a.B.c`", True),
+        (":meth:`~a.B.c` runs", "вызов ``c()``", False),
+        ("see ``x = 1``", "см. ``x=1``", False),
+        ("`docs <https://example.org/>`_", "`документация <https://example.org/>`_", True),
+        ("`docs <https://example.org/>`_", "документация", False),
+    ],
+)
+def test_the_markup_check_notices_a_lost_or_changed_target(source, translation, kept):
+    assert (catalogs.markup(source) == catalogs.markup(translation)) is kept
