@@ -31,40 +31,35 @@ def install(session: nox.Session, *groups: str) -> None:
     session.install(*requirements)
 
 
+def requirements_for(line: str | None = None) -> list[str]:
+    """The test group, with SQLAlchemy swapped for another release line's pin if asked."""
+    requirements = nox.project.dependency_groups(PYPROJECT, "test")
+    if line is None:
+        return list(requirements)
+    other = nox.project.dependency_groups(PYPROJECT, f"sqlalchemy-{line.replace('.', '-')}")
+    return [r for r in requirements if not r.lower().startswith("sqlalchemy==")] + list(other)
+
+
 @nox.session
 def doctest(session: nox.Session) -> None:
-    """Run every page example, every snippet program and the harness specs."""
-    install(session, "test")
+    """Run every page example, every snippet program and all specs (SQLAlchemy 2.1)."""
+    session.install(*requirements_for())
     session.run("pytest", *session.posargs, env={"PYTHONDONTWRITEBYTECODE": "1"})
 
 
-def build_html(session: nox.Session, language: str, *extra: str) -> Path:
-    out = SITE / language
-    session.run(
-        "sphinx-build",
-        "-b",
-        "html",
-        "-W",
-        "-n",
-        "--keep-going",
-        "-q",
-        "-D",
-        f"language={language}",
-        "-d",
-        str(ROOT / "_build" / "doctrees" / language),
-        "docs",
-        str(out),
-        *extra,
-    )
-    return out
+@nox.session(name="doctest-2.0")
+def doctest_2_0(session: nox.Session) -> None:
+    """The same suite on the SQLAlchemy 2.0 line; 2.1-only boxes are reported as skipped."""
+    session.install(*requirements_for("2.0"))
+    session.run("pytest", *session.posargs, env={"PYTHONDONTWRITEBYTECODE": "1"})
 
 
 @nox.session
 def docs(session: nox.Session) -> None:
     """Build the site in every language (-W -n), then check what readers get from it."""
     install(session, "test")
-    for language in LANGUAGES:
-        build_html(session, language, *session.posargs)
+    # one sphinx-build -W -n per language, run side by side (tests/sitebuild.py)
+    session.run("python", "-m", "tests.sitebuild", str(SITE), *LANGUAGES, *session.posargs)
     shutil.copy(ROOT / "docs" / "_root" / "index.html", SITE / "index.html")
     session.run(
         "pytest", "tests/site", "--site", str(SITE), "-q", env={"PYTHONDONTWRITEBYTECODE": "1"}
@@ -72,6 +67,23 @@ def docs(session: nox.Session) -> None:
     for language in LANGUAGES:
         session.log(f"{language}: open {SITE / language / 'index.html'}")
     session.log(f"language chooser: open {SITE / 'index.html'}")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Time the contributor loop against floors measured in the same run; print the ratios."""
+    session.install(*requirements_for())
+    other = ROOT / "_build" / "bench" / "venv-2.0"  # the doctest suite on the other line
+    if not (other / "bin" / "python").exists():
+        session.run("python", "-m", "venv", str(other))
+    other_python = str(other / "bin" / "python")
+    session.run(other_python, "-m", "pip", "install", "-q", *requirements_for("2.0"), external=True)
+    session.run(
+        "python", "-m", "tests.bench",
+        "--python", f"2.1={Path(session.bin) / 'python'}",
+        "--python", f"2.0={other_python}",
+        *session.posargs,
+    )  # fmt: skip
 
 
 @nox.session

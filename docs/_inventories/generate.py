@@ -82,7 +82,7 @@ PAGES: dict[str, list[tuple[str, object]]] = {
     "orm/contextual.html": [("sqlalchemy.orm.scoped_session", "own")],
     "orm/mapping_api.html": [
         ("sqlalchemy.orm.declarative_base", None),
-        ("sqlalchemy.orm.DeclarativeBase", ("metadata", "registry", "__table__", "__tablename__")),
+        ("sqlalchemy.orm.DeclarativeBase", None),
         ("sqlalchemy.orm.mapped_column", None),
         ("sqlalchemy.orm.registry", "own"),
         ("sqlalchemy.orm.Mapper", ("local_table", "columns", "attrs")),
