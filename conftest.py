@@ -59,6 +59,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="a built site (nox -s docs builds _build/site); enables the checks in tests/site/",
     )
     parser.addoption(
+        "--browser",
+        action="store_true",
+        help="enables the checks in tests/browser/: the site given with --site in headless "
+        "Chromium (nox -s browser runs them)",
+    )
+    parser.addoption(
         "--reverse-pages",
         action="store_true",
         help="run the pages in reverse order (examples keep their order within a page); "
@@ -78,4 +84,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
     if collection_path.name == "site" and collection_path.parent.name == "tests":
         return not config.getoption("--site")  # those checks read a built site
+    if collection_path.name == "browser" and collection_path.parent.name == "tests":
+        return not config.getoption("--browser")  # those need Chromium and Playwright
     return None

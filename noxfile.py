@@ -54,19 +54,72 @@ def doctest_2_0(session: nox.Session) -> None:
     session.run("pytest", *session.posargs, env={"PYTHONDONTWRITEBYTECODE": "1"})
 
 
+def build_epub(session: nox.Session, language: str) -> None:
+    """The offline edition (-W -n), put next to the language's pages: <lang>/<name>-<lang>.epub.
+
+    It reuses the HTML build's doctrees; its folder starts empty, because the ePub builder
+    packs every file it finds there into the book.
+    """
+    out = ROOT / "_build" / "epub" / language
+    shutil.rmtree(out, ignore_errors=True)
+    session.run(
+        "sphinx-build", "-b", "epub", "-W", "-n", "--keep-going", "-q",
+        "-D", f"language={language}", "-d", str(ROOT / "_build" / "doctrees" / language),
+        "docs", str(out),
+    )  # fmt: skip
+    (book,) = out.glob("*.epub")
+    shutil.copy(book, SITE / language / book.name)
+
+
 @nox.session
 def docs(session: nox.Session) -> None:
     """Build the site in every language (-W -n), then check what readers get from it."""
     install(session, "test")
     # one sphinx-build -W -n per language, run side by side (tests/sitebuild.py)
     session.run("python", "-m", "tests.sitebuild", str(SITE), *LANGUAGES, *session.posargs)
+    for language in LANGUAGES:
+        build_epub(session, language)
     shutil.copy(ROOT / "docs" / "_root" / "index.html", SITE / "index.html")
+    # 404.html, robots.txt and sitemap.xml at the root, from the base URL in docs/conf.py
+    session.run("python", "docs/_ext/publishing.py", str(SITE))
     session.run(
         "pytest", "tests/site", "--site", str(SITE), "-q", env={"PYTHONDONTWRITEBYTECODE": "1"}
     )
     for language in LANGUAGES:
         session.log(f"{language}: open {SITE / language / 'index.html'}")
     session.log(f"language chooser: open {SITE / 'index.html'}")
+
+
+#: axe-core, pinned in tests/browser/package-lock.json; `npm ci --prefix tests/browser` installs it.
+AXE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@nox.session
+def browser(session: nox.Session) -> None:
+    """The built site (nox -s docs) in headless Chromium: search, language switcher, copy
+    buttons, theme toggle, console errors, requests, accessibility (axe-core)."""
+    missing = [
+        message
+        for path, message in (
+            (SITE / "en" / "index.html", "no built site: run `nox -s docs` first"),
+            (Path("/usr/bin/chromium"), "no Chromium: `apt-get install chromium` (Debian)"),
+            (AXE, "no axe-core: run `npm ci --prefix tests/browser`"),
+        )
+        if not path.exists()
+    ]
+    if missing:
+        session.error("; ".join(missing))
+    install(session, "browser")
+    session.run(
+        "pytest",
+        "tests/browser",
+        "--browser",
+        "--site",
+        str(SITE),
+        "-q",
+        *session.posargs,
+        env={"PYTHONDONTWRITEBYTECODE": "1"},
+    )
 
 
 @nox.session

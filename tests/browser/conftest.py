@@ -1,0 +1,103 @@
+"""A built site in a real browser: headless Chromium, driven by Playwright.
+
+``nox -s browser`` runs these checks with ``--browser --site _build/site`` (build the site first
+with ``nox -s docs``); the root conftest.py leaves this folder out otherwise. The tests serve the
+site themselves on 127.0.0.1 at a free port, and every request the browser makes is recorded:
+one that would leave the machine is blocked and reported. The browser is Debian's ``chromium``
+package, never a browser that Playwright downloads.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Iterator
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, sync_playwright
+
+from tests.browser.tab import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    LANGUAGES,
+    RecordingHandler,
+    Server,
+    Tab,
+    new_tab,
+)
+from tests.site import page_weight
+
+
+def site_option(config: pytest.Config) -> Path:
+    value = config.getoption("--site")
+    if not value:
+        raise pytest.UsageError("tests/browser reads a built site: pass --site _build/site")
+    site = Path(value).resolve()
+    if not all((site / language / "index.html").is_file() for language in LANGUAGES):
+        raise pytest.UsageError(f"{site} holds no built site; run `nox -s docs` first")
+    return site
+
+
+def site_pages(config: pytest.Config) -> list[str]:
+    """Every page of both languages, as paths under the site root (``en/core/engine.html``)."""
+    site = site_option(config)
+    return [
+        page.relative_to(site).as_posix()
+        for language in LANGUAGES
+        for page in page_weight.pages(site, language)
+    ]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """``page``: every page of both languages; ``english_page``: every English page."""
+    if "page" in metafunc.fixturenames:
+        pages = site_pages(metafunc.config)
+        metafunc.parametrize("page", pages, ids=pages, scope="module")
+    if "english_page" in metafunc.fixturenames:
+        pages = [p for p in site_pages(metafunc.config) if p.startswith("en/")]
+        metafunc.parametrize("english_page", pages, ids=pages, scope="module")
+
+
+@pytest.fixture(scope="session")
+def site(request) -> Path:
+    return site_option(request.config)
+
+
+@pytest.fixture(scope="session")
+def server(site: Path) -> Iterator[Server]:
+    log: list[tuple[str, int]] = []
+    handler = type("Handler", (RecordingHandler,), {"log": log})
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(site)))
+    thread = threading.Thread(target=httpd.serve_forever, name="site-server", daemon=True)
+    thread.start()
+    try:
+        yield Server(f"http://127.0.0.1:{httpd.server_address[1]}", log)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.is_file():
+        pytest.fail(
+            f"{CHROMIUM} not found: install Debian's chromium package (apt-get install chromium)"
+        )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def tab(browser: Browser, server: Server) -> Iterator[Tab]:
+    tab = new_tab(browser, server)
+    try:
+        yield tab
+    finally:
+        tab.page.context.close()
