@@ -13,6 +13,7 @@ import pytest
 import snowballstemmer
 
 from tests import catalogs
+from tests.harness import debian_tool
 
 LANGUAGE = "ru"
 PAGE_CATALOGS = catalogs.page_catalogs(LANGUAGE)
@@ -48,20 +49,9 @@ def test_headers_name_the_language_and_its_plural_forms(po: Path):
     assert metadata.get("Plural-Forms", "").startswith("nplurals=3;")
 
 
-def tool_or_skip(name: str, package: str) -> str:
-    """The path of a Debian-packaged tool; required in CI, a visible skip elsewhere."""
-    path = shutil.which(name)
-    if path is None:
-        message = f"{name} is not installed (apt-get install {package})"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run this check: {message}")
-        pytest.skip(message)
-    return path
-
-
 @pytest.mark.parametrize("po", ALL_CATALOGS, ids=catalog_id)
 def test_msgfmt_check_accepts_the_catalog(po: Path):
-    msgfmt = tool_or_skip("msgfmt", "gettext")
+    msgfmt = debian_tool(shutil.which("msgfmt"), "msgfmt", "gettext")
     result = subprocess.run(
         [msgfmt, "--check", "--statistics", "-o", os.devnull, str(po)],
         capture_output=True,
@@ -176,7 +166,9 @@ def test_glossary_headwords_lead_with_the_agreed_russian_term():
 
 @pytest.mark.parametrize("po", ALL_CATALOGS, ids=catalog_id)
 def test_the_russian_text_is_spelled_correctly(po: Path):
-    hunspell = tool_or_skip("hunspell", "hunspell hunspell-ru hunspell-en-us")
+    hunspell = debian_tool(
+        shutil.which("hunspell"), "hunspell", "hunspell hunspell-ru hunspell-en-us"
+    )
     text = "\n".join(
         catalogs.plain_words(e.msgstr.removesuffix("#noqa")) for e in polib.pofile(str(po))
     )

@@ -6,7 +6,6 @@ The built sites are checked in tests/site/test_diagrams.py.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -16,6 +15,7 @@ import pytest
 
 from tests import catalogs
 from tests.diagram_sources import DIAGRAMS, all_diagrams, extension, page_diagrams
+from tests.harness import debian_tool
 
 STATES = ("transient", "pending", "persistent", "deleted", "detached")
 SVG = "{http://www.w3.org/2000/svg}"
@@ -224,12 +224,7 @@ def test_a_label_is_wrapped_after_translation_and_a_code_name_is_never_split():
 
 def dot_or_skip() -> str:
     """Graphviz's dot; required in CI, a visible skip elsewhere."""
-    dot = shutil.which("dot")
-    if dot is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must run this check: dot is not installed (apt-get install graphviz)")
-        pytest.skip("dot is not installed (apt-get install graphviz)")
-    return dot
+    return debian_tool(shutil.which("dot"), "dot", "graphviz")
 
 
 def draw(source: str, translate=str) -> ET.Element:

@@ -25,11 +25,6 @@ PAGES = sorted({d.page for d in DIAGRAMS})
 CODE_FONT = extension.FONT_STACKS[extension.CODE_FONT]
 
 
-@pytest.fixture(scope="module")
-def site(request) -> Path:
-    return Path(request.config.getoption("--site")).resolve()
-
-
 @dataclass
 class Drawing:
     """One ``<figure class="diagram">`` as a reader gets it."""

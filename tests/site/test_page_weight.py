@@ -26,11 +26,6 @@ SEARCH_INDEX_MAX_GZIP = 40 * KB
 SEARCH_INDEX_MAX_RAW = 160 * KB
 
 
-@pytest.fixture(scope="module")
-def site(request) -> Path:
-    return Path(request.config.getoption("--site")).resolve()
-
-
 @cache
 def weights(site: Path, language: str) -> tuple[page_weight.PageWeight, ...]:
     found = []

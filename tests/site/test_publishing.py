@@ -8,7 +8,6 @@ site was built with: docs/conf.py's ``guide_base_url``, or ``GUIDE_BASE_URL`` wh
 from __future__ import annotations
 
 import json
-import os
 import posixpath
 import re
 import shutil
@@ -23,6 +22,7 @@ from xml.etree import ElementTree
 import pytest
 
 from tests import catalogs
+from tests.harness import debian_tool
 
 sys.path.insert(0, str(catalogs.DOCS / "_ext"))
 import publishing  # noqa: E402  (docs/_ext is not a package)
@@ -36,21 +36,6 @@ NOT_FOUND = publishing.NOT_FOUND_PAGE
 PAGES = [d for d in DOCUMENTS if d != NOT_FOUND]  # what readers and crawlers should find
 SITEMAP_NS = {"s": publishing.SITEMAP_NS, "xhtml": publishing.XHTML_NS}
 EPUBCHECK_JAR = Path("/usr/share/java/epubcheck.jar")  # Debian's epubcheck package
-
-
-@pytest.fixture(scope="module")
-def site(request) -> Path:
-    return Path(request.config.getoption("--site")).resolve()
-
-
-def tool_or_skip(path: str | None, what: str, package: str) -> str:
-    """A Debian-packaged tool; required in CI, a visible skip elsewhere."""
-    if path is None:
-        message = f"{what} is not installed (apt-get install {package})"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run this check: {message}")
-        pytest.skip(message)
-    return path
 
 
 class Html(HTMLParser):
@@ -191,7 +176,7 @@ REDIRECTS = [
 
 
 def test_the_root_404_sends_each_address_to_the_404_page_of_its_language(site: Path):
-    node = tool_or_skip(shutil.which("node"), "node", "nodejs")
+    node = debian_tool(shutil.which("node"), "node", "nodejs")
     (script,) = [s for s in read_html(site / "404.html").scripts if s.strip()]
     runner = """
     const [script, cases] = [process.argv[1], JSON.parse(process.argv[2])];
@@ -375,8 +360,8 @@ ACCEPTED_WARNINGS = {
 
 
 def test_epubcheck_accepts_every_epub(site: Path, tmp_path: Path):
-    java = tool_or_skip(shutil.which("java"), "java", "epubcheck")
-    tool_or_skip(str(EPUBCHECK_JAR) if EPUBCHECK_JAR.is_file() else None, "epubcheck", "epubcheck")
+    java = debian_tool(shutil.which("java"), "java", "epubcheck")
+    debian_tool(str(EPUBCHECK_JAR) if EPUBCHECK_JAR.is_file() else None, "epubcheck", "epubcheck")
     # Debian's /usr/bin/epubcheck is the jar itself, run through binfmt_misc, which containers
     # often lack; `java -jar` runs it anywhere. The books are checked side by side.
     running = {

@@ -20,11 +20,6 @@ LANGUAGES = ("en", "ru")
 DOCUMENTS = catalogs.documents()
 
 
-@pytest.fixture(scope="module")
-def site(request) -> Path:
-    return Path(request.config.getoption("--site")).resolve()
-
-
 class Page(HTMLParser):
     """The parts of a page the checks look at."""
 
