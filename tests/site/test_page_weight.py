@@ -1,9 +1,9 @@
 """What each page costs a reader to load, in both languages (how it is weighed: page_weight.py).
 
 A page with everything it loads must stay within PAGE_MAX_GZIP as the network carries it and
-PAGE_MAX_RAW as the browser holds it, and load nothing from another site. The search page also
-loads the search index, the text of the whole site in compact form: it grows with the guide, not
-with the page, so it has a budget of its own and is not counted in the search page's weight.
+PAGE_MAX_RAW as the browser holds it, and load nothing from another site. That includes the search
+page with the search index it loads; the index, the whole site's text in compact form, grows with
+the guide rather than with a page, so it also has a budget of its own.
 """
 
 from __future__ import annotations
@@ -28,12 +28,7 @@ SEARCH_INDEX_MAX_RAW = 160 * KB
 
 @cache
 def weights(site: Path, language: str) -> tuple[page_weight.PageWeight, ...]:
-    found = []
-    index = (site / language / SEARCH_INDEX).resolve()
-    for page in page_weight.pages(site, language):
-        weight = page_weight.weigh(page, site)
-        weight.files = [f for f in weight.files if f != index]
-        found.append(weight)
+    found = [page_weight.weigh(page, site) for page in page_weight.pages(site, language)]
     assert found, f"{site / language} holds no page"
     return tuple(found)
 
