@@ -45,9 +45,10 @@ SEARCHES = [
     ("ru", "пулом", "pool/queuepool"),
     ("ru", "транзакцией", "core/transactions"),
 ]
-SEARCH_FINISHED = """() => typeof Search !== "undefined"
-    && document.querySelector("#search-results .search-summary") !== null
-    && Search._pulse_status === -1"""
+# Sphinx sets the heading to "Search Results" when the search is over. (Its pulse status is no
+# signal: a pending animation step can set it back after the search has stopped it.)
+SEARCH_FINISHED = """() => typeof Search !== "undefined" && Search.title !== undefined
+    && Search.title.innerText === Documentation.gettext("Search Results")"""
 
 
 @pytest.mark.parametrize(
