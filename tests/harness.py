@@ -15,12 +15,17 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import textwrap
+import time
+import traceback
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import sqlalchemy
-from sybil import Document, Example, Region, Sybil
+from sybil import Document, Example, Region
+from sybil.evaluators.doctest import OutputChecker
 from sybil.parsers.rest import DocTestParser
 from sybil.parsers.rest.lexers import DirectiveLexer
 
@@ -66,20 +71,22 @@ def _strip_release(version: str) -> str:
 
 
 class ReleaseLineSkip:
-    """Evaluator for an example that belongs to another release line."""
+    """Marks an example that belongs to another release line: it is reported as skipped."""
 
     def __init__(self, line: str) -> None:
         self.line = line
 
-    def __call__(self, example: Example) -> None:
-        page = Path(example.path)
-        shown = page.relative_to(ROOT) if page.is_relative_to(ROOT) else page
-        # reported at the page and line of the example, not at the line that raises
-        raise pytest.skip.Exception(
-            f"{shown}, line {example.line}: the page marks this example as "
-            f"SQLAlchemy {self.line} only; this run uses {sqlalchemy.__version__}",
-            _use_item_location=True,
+    def reason(self) -> str:
+        return (
+            f"the page marks this example as SQLAlchemy {self.line} only; "
+            f"this run uses {sqlalchemy.__version__}"
         )
+
+
+def shown_path(path: str | Path) -> str:
+    """A page's path as reports show it: relative to the checkout when it is inside it."""
+    path = Path(path)
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 class GuideDocTestParser:
@@ -107,11 +114,16 @@ class GuideDocTestParser:
             yield region
 
 
+#: Where pages get their temporary directory: memory (tmpfs) when the system has it, because
+#: SQLite syncs every commit to disk and the pages commit often; else the usual temporary folder.
+SCRATCH = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+
+
 def page_setup(namespace: dict) -> None:
     """Each page starts in a fresh namespace, inside its own temporary directory."""
     namespace["__harness_environ__"] = dict(os.environ)
     namespace["__harness_cwd__"] = os.getcwd()
-    workdir = tempfile.mkdtemp(prefix="guide-page-")
+    workdir = tempfile.mkdtemp(prefix="guide-page-", dir=SCRATCH)
     namespace["__harness_tmp__"] = workdir
     os.chdir(workdir)
 
@@ -133,16 +145,104 @@ def page_teardown(namespace: dict) -> None:
     namespace.clear()
 
 
-def docs_sybil() -> Sybil:
-    return Sybil(
-        parsers=[GuideDocTestParser()],
-        path=str(DOCS),
-        patterns=["*.rst"],
-        excludes=["_build/*"],
-        setup=page_setup,
-        teardown=page_teardown,
-        name="pages",
-    )
+def is_page(path: Path) -> bool:
+    """A page of the guide: a ``.rst`` file under ``docs/``, outside the build folder."""
+    return path.suffix == ".rst" and path.is_relative_to(DOCS) and "_build" not in path.parts
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The verdict on one example: ``passed``, ``failed`` or ``skipped``, with the why."""
+
+    line: int
+    status: str
+    detail: str = ""
+
+
+@dataclass
+class PageResult:
+    """Every example's verdict, or ``error`` when the page itself could not run."""
+
+    page: str
+    outcomes: list[Outcome] = field(default_factory=list)
+    seconds: float = 0.0
+    error: str = ""
+
+
+class _PageRunner(doctest.DocTestRunner):
+    """Runs a page as one doctest and keeps a verdict per example (doctest only counts)."""
+
+    def __init__(self, page: str, lines: dict[int, int]) -> None:
+        super().__init__(checker=OutputChecker(), optionflags=OPTIONFLAGS, verbose=False)
+        self.page = page
+        self.lines = lines  # id(doctest example) -> line of its ``>>>`` on the page
+        self.outcomes: list[Outcome] = []
+
+    def _verdict(self, example: doctest.Example, status: str, detail: str = "") -> None:
+        self.outcomes.append(Outcome(self.lines[id(example)], status, detail))
+
+    def _where(self, example: doctest.Example, what: str) -> str:
+        line = self.lines[id(example)]
+        source = textwrap.indent(example.source.rstrip("\n"), "    ")
+        return f"{self.page}, line {line}: {what}\nFailed example:\n{source}\n"
+
+    def report_start(self, out, test, example) -> None:
+        pass
+
+    def report_success(self, out, test, example, got) -> None:
+        self._verdict(example, "passed")
+
+    def report_failure(self, out, test, example, got) -> None:
+        difference = self._checker.output_difference(example, got, self.optionflags)
+        self._verdict(example, "failed", self._where(example, "the output differs") + difference)
+
+    def report_unexpected_exception(self, out, test, example, exc_info) -> None:
+        kind, error, trace_back = exc_info
+        trace = "".join(
+            traceback.format_exception(kind, error, trace_back.tb_next)
+        )  # not doctest's frame
+        kind = kind.__name__
+        detail = self._where(example, f"{kind} was raised") + "Exception raised:\n"
+        self._verdict(example, "failed", detail + textwrap.indent(trace, "    "))
+
+
+def run_page(path: Path) -> PageResult:
+    """Run every example of one page, in order, in a fresh namespace and directory.
+
+    Examples of another release line are not run; they are reported as skipped
+    with the reason. A failing example does not stop the page: each example
+    gets its own verdict, as the reader would see it when pasting them in order.
+    """
+    started = time.perf_counter()
+    shown = shown_path(path)
+    result = PageResult(shown)
+    try:
+        examples = list(Document.parse(str(path), GuideDocTestParser()))
+    except Exception as error:  # broken markup: name the page and what went wrong
+        result.error = f"{shown} cannot be parsed: {error}"
+        return result
+    skips = {
+        example.line: example.region.evaluator.reason()
+        for example in examples
+        if isinstance(example.region.evaluator, ReleaseLineSkip)
+    }
+    runnable = [example for example in examples if example.line not in skips]
+    runner = _PageRunner(shown, {id(example.parsed): example.line for example in runnable})
+    namespace: dict = {"__name__": "__test__"}  # as Sybil names a page's module
+    page_setup(namespace)
+    try:
+        test = doctest.DocTest(
+            [example.parsed for example in runnable], namespace, shown, str(path), 0, None
+        )
+        test.globs = namespace  # doctest copies the namespace; the teardown needs this one
+        runner.run(test, out=lambda text: None, clear_globs=False)
+    finally:
+        page_teardown(namespace)
+    verdicts = {outcome.line: outcome for outcome in runner.outcomes}
+    verdicts.update({line: Outcome(line, "skipped", reason) for line, reason in skips.items()})
+    result.outcomes = [verdicts[example.line] for example in examples]
+    result.seconds = time.perf_counter() - started
+    return result
 
 
 # --- snippet programs ------------------------------------------------------
@@ -152,26 +252,54 @@ def expected_output_path(program: Path) -> Path:
     return program.with_suffix(".out")
 
 
+class RunningSnippet:
+    """One snippet program running in a scratch directory, started now, checked later.
+
+    The pytest run starts every selected snippet before the pages run, so the
+    programs work on their own while the pages do; :meth:`output` waits for one.
+    """
+
+    def __init__(self, program: Path, timeout: float = 60) -> None:
+        self.program = program
+        self.timeout = timeout
+        self._workdir = tempfile.TemporaryDirectory(prefix="guide-snippet-")
+        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
+        self._process = subprocess.Popen(
+            [sys.executable, "-W", "error", str(program)],
+            cwd=self._workdir.name,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def output(self) -> str:
+        """The program's standard output; it must exit with 0 and write nothing to stderr."""
+        try:
+            stdout, stderr = self._process.communicate(timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            raise AssertionError(f"{self.program.name} ran longer than {self.timeout} s") from None
+        finally:
+            self._workdir.cleanup()
+        name = self.program.name
+        if self._process.returncode != 0:
+            raise AssertionError(f"{name} exited with {self._process.returncode}:\n{stderr}")
+        if stderr:
+            raise AssertionError(f"{name} wrote to stderr:\n{stderr}")
+        return stdout
+
+    def stop(self) -> None:
+        """End the program if it still runs (its test was deselected or the run stopped)."""
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.communicate()
+        self._workdir.cleanup()
+
+
 def run_snippet(program: Path, timeout: float = 60) -> str:
     """Run one snippet program in a scratch directory; return its stdout."""
-    with tempfile.TemporaryDirectory(prefix="guide-snippet-") as workdir:
-        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
-        completed = subprocess.run(
-            [sys.executable, "-W", "error", str(program)],
-            cwd=workdir,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    if completed.returncode != 0:
-        raise AssertionError(
-            f"{program.name} exited with {completed.returncode}:\n{completed.stderr}"
-        )
-    if completed.stderr:
-        raise AssertionError(f"{program.name} wrote to stderr:\n{completed.stderr}")
-    return completed.stdout
+    return RunningSnippet(program, timeout).output()
 
 
 def first_difference(expected: str, actual: str) -> str:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import importlib
+import os
 import re
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 from sybil import Document
-from sybil.example import SybilFailure
 
-from tests import harness
+from tests import harness, pageworkers
 
 PAGES = harness.pages()
 PAGES_WITH_PROMPTS = [p for p in PAGES if harness.prompt_lines(p.read_text(encoding="utf-8"))]
@@ -28,8 +30,7 @@ def test_the_guide_executes_at_least_300_prompt_lines_on_at_least_9_pages():
 
 
 def test_the_pytest_configuration_collects_every_page_with_prompts():
-    sybil = harness.docs_sybil()
-    missed = [page_id(p) for p in PAGES_WITH_PROMPTS if not sybil.should_parse(p)]
+    missed = [page_id(p) for p in PAGES_WITH_PROMPTS if not harness.is_page(p)]
     assert not missed, f"pages with >>> prompts that pytest would not collect: {missed}"
 
 
@@ -85,24 +86,61 @@ def test_ellipsis_in_expected_output_stands_only_for_noise(page: Path):
             )
 
 
+WRONG_PAGE = """\
+Wrong
+=====
+
+>>> 1 + 1
+2
+>>> 1 + 1
+3
+>>> 1 / 0
+>>> print("the page goes on")
+the page goes on
+"""
+
+
+def verdicts(result: harness.PageResult) -> list[tuple[int, str]]:
+    return [(outcome.line, outcome.status) for outcome in result.outcomes]
+
+
 def test_a_wrong_example_fails_and_names_its_page_and_line(tmp_path: Path):
     page = tmp_path / "wrong.rst"
-    page.write_text(
-        textwrap.dedent("""\
-        Wrong
-        =====
+    page.write_text(WRONG_PAGE)
+    result = harness.run_page(page)
+    assert verdicts(result) == [(4, "passed"), (6, "failed"), (8, "failed"), (9, "passed")]
+    wrong_output, exception = result.outcomes[1].detail, result.outcomes[2].detail
+    assert wrong_output.startswith(f"{page}, line 6: the output differs\n")
+    assert "Expected:\n    3\nGot:\n    2" in wrong_output
+    assert exception.startswith(f"{page}, line 8: ZeroDivisionError was raised\n")
+    assert "doctest.py" not in exception  # the traceback starts in the example
 
-        >>> 1 + 1
-        2
-        >>> 1 + 1
-        3
-        """)
+
+def test_a_wrong_example_fails_the_pytest_run_with_page_and_line_in_the_summary(tmp_path: Path):
+    page = tmp_path / "wrong.rst"
+    page.write_text(WRONG_PAGE)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-c",
+            "pyproject.toml",
+            "-p",
+            "conftest",
+            "-rf",
+            str(page),
+        ],
+        cwd=harness.ROOT,
+        env={**os.environ, "COLUMNS": "300"},  # summary lines are not cut short
+        capture_output=True,
+        text=True,
+        check=False,
     )
-    examples = harness.parsed_examples(page)
-    examples[0].evaluate()
-    with pytest.raises(SybilFailure) as failure:
-        examples[1].evaluate()
-    assert f"{page}, line 6" in str(failure.value)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "2 failed, 2 passed" in run.stdout
+    assert f"::examples::line 6 - {page}, line 6: the output differs" in run.stdout
+    assert f"{page}, line 8: ZeroDivisionError was raised" in run.stdout
 
 
 def test_release_line_blocks_run_on_their_line_and_skip_visibly_on_the_other(tmp_path: Path):
@@ -124,10 +162,41 @@ def test_release_line_blocks_run_on_their_line_and_skip_visibly_on_the_other(tmp
            3
         """)
     )
-    this_line, other_line = harness.parsed_examples(page)
-    this_line.evaluate()
-    with pytest.raises(pytest.skip.Exception, match=f"SQLAlchemy {other} only"):
-        other_line.evaluate()
+    this_line, other_line = harness.run_page(page).outcomes
+    assert (this_line.line, this_line.status) == (6, "passed")
+    assert (other_line.line, other_line.status) == (11, "skipped")
+    assert f"SQLAlchemy {other} only" in other_line.detail
+
+
+def test_pages_run_by_workers_get_the_same_verdicts_as_in_the_test_process(tmp_path: Path):
+    pages = []
+    for number in range(4):
+        page = tmp_path / f"page{number}.rst"
+        page.write_text(WRONG_PAGE if number % 2 else "Right\n=====\n\n>>> 2 * 21\n42\n")
+        pages.append(page)
+    workers = pageworkers.PageWorkers(pages, workers=2)
+    workers.start()
+    try:
+        by_workers = [workers.result(page) for page in pages]
+    finally:
+        workers.close()
+    in_process = [harness.run_page(page) for page in pages]
+    assert [r.outcomes for r in by_workers] == [r.outcomes for r in in_process]
+    assert not any(r.error for r in by_workers)
+
+
+def test_a_page_whose_worker_dies_is_an_error_that_names_the_page(tmp_path: Path):
+    page = tmp_path / "dies.rst"
+    page.write_text("Dies\n====\n\n>>> import os\n>>> _ = os.write(2, b'bye\\n'); os._exit(3)\n")
+    workers = pageworkers.PageWorkers([page], workers=1)
+    workers.start()
+    try:
+        result = workers.result(page)
+    finally:
+        workers.close()
+    assert result.error.startswith(f"{page} got no result from the page workers")
+    assert "exit status 3" in result.error
+    assert "bye" in result.error  # what the worker printed
 
 
 def test_a_page_leaves_no_handler_variable_directory_or_file_behind(tmp_path: Path, monkeypatch):
@@ -138,25 +207,25 @@ def test_a_page_leaves_no_handler_variable_directory_or_file_behind(tmp_path: Pa
         Leaky
         =====
 
-        >>> import logging, sys
+        >>> import logging, os, sys
         >>> handler = logging.StreamHandler(sys.stdout)
         >>> logging.getLogger("sqlalchemy.engine.Engine").addHandler(handler)
         >>> open("left-behind.db", "w").close()
-        >>> import os
         >>> os.environ["GUIDE_LEFT_BEHIND"] = "1"
+        >>> workdir = os.getcwd()
+        >>> with open(os.path.join(os.environ["GUIDE_SPY"], "workdir"), "w") as spy:
+        ...     _ = spy.write(workdir)
+        >>> os.path.exists("left-behind.db")
+        True
         """)
     )
-    namespace: dict = {}
-    harness.page_setup(namespace)
-    workdir = Path(namespace["__harness_tmp__"])
-    document = Document.parse(str(page), harness.GuideDocTestParser())
-    document.namespace = namespace
-    for example in document:
-        example.evaluate()
-    assert (workdir / "left-behind.db").exists()
-    harness.page_teardown(namespace)
-    assert not harness.logging.getLogger("sqlalchemy.engine.Engine").handlers
+    monkeypatch.setenv("GUIDE_SPY", str(tmp_path))
+    result = harness.run_page(page)
+    assert {outcome.status for outcome in result.outcomes} == {"passed"}, result.outcomes
+    workdir = Path((tmp_path / "workdir").read_text())
+    assert workdir != tmp_path
     assert not workdir.exists()
+    assert not harness.logging.getLogger("sqlalchemy.engine.Engine").handlers
     assert "GUIDE_LEFT_BEHIND" not in harness.os.environ
     assert Path.cwd() == tmp_path
     assert not (tmp_path / "left-behind.db").exists()
