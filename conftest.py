@@ -1,200 +1,26 @@
-"""pytest entry point: every page's examples and every snippet program are tests.
+"""pytest entry point: the pages, the snippet programs and the specifications in tests/.
 
-The machinery lives in ``tests/harness.py`` (running a page, running a snippet)
-and ``tests/pageworkers.py`` (running pages side by side); this file connects it
-to pytest. Each page is one item; each of its examples is reported on its own
-(a dot, an F or an s; a failure names the page and the line), so the summary
-counts examples, not pages.
+Kept light on purpose. ``pytest_configure`` starts the snippet programs the run
+includes (separate processes, so they work while pytest imports SQLAlchemy,
+collects and runs the pages), then loads the plugin that makes pages tests,
+``tests/pytest_guide.py``.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import importlib
 from pathlib import Path
 
 import pytest
-from _pytest.warnings import catch_warnings_for_item
 
-from tests import harness, pageworkers
-
-WORKERS = pytest.StashKey[pageworkers.PageWorkers]()
-SNIPPET_RUNS = pytest.StashKey[dict[Path, harness.RunningSnippet]]()
-PAGE_ITEM = ("guide", "page examples")  # a user property that marks a page item's own reports
-
-
-class PageError(Exception):
-    """The page could not run at all (unparsable, or its worker died)."""
-
-
-class ExampleReport(pytest.TestReport):
-    """The verdict on one example, reported under its page's item."""
-
-
-class PageFile(pytest.File):
-    def collect(self):
-        if harness.prompt_lines(self.path.read_text(encoding="utf-8")):
-            yield PageExamples.from_parent(self, name="examples")
-
-
-class PageExamples(pytest.Item):
-    """Every ``>>>`` example of one page, run in order; each one gets its own verdict."""
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.user_properties.append(PAGE_ITEM)
-        self.examples = len(harness.prompt_lines(self.path.read_text(encoding="utf-8")))
-
-    def runtest(self) -> None:
-        workers = self.config.stash.get(WORKERS, None)
-        result = workers.result(self.path) if workers else harness.run_page(self.path)
-        if result.error:
-            raise PageError(result.error)
-        capture = self.config.pluginmanager.getplugin("capturemanager")
-        with capture.global_and_fixture_disabled():
-            for outcome in result.outcomes:
-                self.ihook.pytest_runtest_logreport(report=self.example_report(outcome))
-
-    def example_report(self, outcome: harness.Outcome) -> ExampleReport:
-        page = harness.shown_path(self.path)
-        longrepr: str | tuple[str, int, str] | None = None
-        if outcome.status == "failed":
-            longrepr = outcome.detail
-        elif outcome.status == "skipped":
-            longrepr = (page, outcome.line, outcome.detail)
-        return ExampleReport(
-            nodeid=f"{self.nodeid}::line {outcome.line}",
-            location=(page, outcome.line - 1, f"{page}, line {outcome.line}"),
-            keywords=dict.fromkeys(self.keywords, 1),
-            outcome=outcome.status,
-            longrepr=longrepr,
-            when="call",
-        )
-
-    def repr_failure(self, excinfo, style=None):
-        if isinstance(excinfo.value, PageError):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo, style=style)
-
-    def reportinfo(self):
-        return self.path, 0, f"examples of {harness.shown_path(self.path)}"
-
-
-class SnippetFile(pytest.File):
-    def collect(self):
-        yield SnippetRun.from_parent(self, name="output")
-
-
-class SnippetRun(pytest.Item):
-    """A snippet program must print exactly what its ``.out`` file says."""
-
-    def runtest(self) -> None:
-        program = Path(self.path)
-        expected_file = harness.expected_output_path(program)
-        if not expected_file.exists():
-            raise AssertionError(f"{program.name} has no expected output file {expected_file.name}")
-        expected = expected_file.read_text(encoding="utf-8")
-        running = self.config.stash.get(SNIPPET_RUNS, {}).pop(program, None)
-        actual = (running or harness.RunningSnippet(program)).output()
-        if actual != expected:
-            raise AssertionError(
-                f"{program.name}: output differs from {expected_file.name}, "
-                + harness.first_difference(expected, actual)
-            )
-
-    def reportinfo(self):
-        return self.path, 0, f"snippet {self.path.name}"
-
-
-def pytest_collect_file(file_path: Path, parent):
-    if file_path.suffix == ".py" and file_path.parent == harness.SNIPPETS:
-        return SnippetFile.from_parent(parent, path=file_path)
-    if harness.is_page(file_path) or named_page(file_path, parent.config):
-        return PageFile.from_parent(parent, path=file_path)
-    return None
-
-
-def named_page(file_path: Path, config: pytest.Config) -> bool:
-    """An ``.rst`` file named on the command line is run as a page wherever it is."""
-    return file_path.suffix == ".rst" and any(
-        Path(arg.split("::")[0]).resolve() == file_path for arg in config.args
-    )
-
-
-def worker_count(config: pytest.Config, pages: int) -> int:
-    """How many worker processes run the pages: 0 runs them in the pytest process."""
-    wanted = config.getoption("--page-workers")
-    if wanted == "auto":
-        wanted = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-    if wanted < 1 or pages < 2 or not pageworkers.available():
-        return 0
-    if config.option.usepdb or config.option.trace:
-        return 0  # a debugger needs the page in this process
-    return min(wanted, pages)
+from tests import programs
 
 
 def page_workers_option(value: str) -> int | str:
     if value == "auto" or (value.isdigit() and int(value) >= 0):
         return value if value == "auto" else int(value)
     raise argparse.ArgumentTypeError(f"expected 'auto' or a number of processes, got {value!r}")
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtestloop(session: pytest.Session):
-    config = session.config
-    if config.option.collectonly:
-        return (yield)
-    pages = [item.path for item in session.items if isinstance(item, PageExamples)]
-    workers = None
-    if count := worker_count(config, len(pages)):
-        workers = pageworkers.PageWorkers(
-            pages,
-            count,
-            # in the workers, warnings are what they are in a test: errors (pyproject.toml)
-            context=lambda: catch_warnings_for_item(
-                config, config.hook, "runtest", None, record=False
-            ),
-        )
-        workers.start()
-        config.stash[WORKERS] = workers
-    snippets = config.stash[SNIPPET_RUNS] = {
-        item.path: harness.RunningSnippet(item.path)
-        for item in session.items
-        if isinstance(item, SnippetRun)
-    }
-    try:
-        return (yield)
-    finally:
-        if workers:
-            workers.close()
-        for running in snippets.values():
-            running.stop()
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_collection(session: pytest.Session):
-    result = yield
-    # Progress and "N passed" count examples: each one is reported as a test of its own.
-    session.testscollected = sum(getattr(item, "examples", 1) for item in session.items)
-    return result
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
-    if report.when == "call" and report.passed and PAGE_ITEM in report.user_properties:
-        return "", "", ""  # the page's examples were counted one by one
-    return None
-
-
-def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Item]) -> str | None:
-    pages = [item for item in items if isinstance(item, PageExamples)]
-    if not pages:
-        return None
-    examples = sum(item.examples for item in pages)
-    workers = worker_count(config, len(pages))
-    where = f"{workers} worker processes" if workers else "this process"
-    on = f"{len(pages)} pages" if len(pages) > 1 else "1 page"
-    return f"{examples} examples on {on}, run in {where}"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -239,3 +65,14 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     if collection_path.name == "browser" and collection_path.parent.name == "tests":
         return not config.getoption("--browser")  # those need Chromium and Playwright
     return None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not config.option.collectonly:
+        config.stash[programs.STARTED] = {
+            program: programs.RunningSnippet(program)
+            for program in programs.programs()
+            if programs.named_by(program, config.args, config.invocation_params.dir)
+        }
+    if not config.pluginmanager.has_plugin("guide"):
+        config.pluginmanager.register(importlib.import_module("tests.pytest_guide"), "guide")

@@ -121,11 +121,17 @@ def main(argv: list[str] | None = None) -> int:
         help="a virtualenv Python with that SQLAlchemy, e.g. 2.0=venv/bin/python",
     )
     parser.add_argument("--check", action="store_true", help="exit 1 when a ratio is over target")
+    parser.add_argument(
+        "--only", choices=["doctest", "build"], help="measure only the doctest suite or the builds"
+    )
     args = parser.parse_args(argv)
     pythons = dict(item.split("=", 1) for item in args.python)
     with tempfile.TemporaryDirectory(prefix="guide-bench-") as scratch:
-        figures = doctest_figures(args.runs, pythons)
-        figures.update(build_figures(args.runs, Path(scratch)))
+        figures = {}
+        if args.only != "build":
+            figures.update(doctest_figures(args.runs, pythons))
+        if args.only != "doctest":
+            figures.update(build_figures(args.runs, Path(scratch)))
     within = report(figures)
     return 0 if within or not args.check else 1
 

@@ -1,4 +1,4 @@
-"""The machinery that executes the guide: page examples and snippet programs.
+"""The machinery that executes the guide's pages: every ``>>>`` example, page by page.
 
 ``conftest.py`` wires these pieces into pytest; ``tests/test_harness.py`` holds
 the specifications they must meet (every prompt collected, no silent skips,
@@ -12,8 +12,6 @@ import logging
 import os
 import re
 import shutil
-import subprocess
-import sys
 import tempfile
 import textwrap
 import time
@@ -31,7 +29,6 @@ from sybil.parsers.rest.lexers import DirectiveLexer
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
-SNIPPETS = ROOT / "snippets"
 
 #: ELLIPSIS stands only for run-to-run noise (see ``NOISE`` below); whitespace
 #: is normalized because SQLAlchemy's echoed DDL carries tabs and blank lines.
@@ -243,75 +240,6 @@ def run_page(path: Path) -> PageResult:
     result.outcomes = [verdicts[example.line] for example in examples]
     result.seconds = time.perf_counter() - started
     return result
-
-
-# --- snippet programs ------------------------------------------------------
-
-
-def expected_output_path(program: Path) -> Path:
-    return program.with_suffix(".out")
-
-
-class RunningSnippet:
-    """One snippet program running in a scratch directory, started now, checked later.
-
-    The pytest run starts every selected snippet before the pages run, so the
-    programs work on their own while the pages do; :meth:`output` waits for one.
-    """
-
-    def __init__(self, program: Path, timeout: float = 60) -> None:
-        self.program = program
-        self.timeout = timeout
-        self._workdir = tempfile.TemporaryDirectory(prefix="guide-snippet-")
-        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
-        self._process = subprocess.Popen(
-            [sys.executable, "-W", "error", str(program)],
-            cwd=self._workdir.name,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-
-    def output(self) -> str:
-        """The program's standard output; it must exit with 0 and write nothing to stderr."""
-        try:
-            stdout, stderr = self._process.communicate(timeout=self.timeout)
-        except subprocess.TimeoutExpired:
-            self.stop()
-            raise AssertionError(f"{self.program.name} ran longer than {self.timeout} s") from None
-        finally:
-            self._workdir.cleanup()
-        name = self.program.name
-        if self._process.returncode != 0:
-            raise AssertionError(f"{name} exited with {self._process.returncode}:\n{stderr}")
-        if stderr:
-            raise AssertionError(f"{name} wrote to stderr:\n{stderr}")
-        return stdout
-
-    def stop(self) -> None:
-        """End the program if it still runs (its test was deselected or the run stopped)."""
-        if self._process.poll() is None:
-            self._process.kill()
-        self._process.communicate()
-        self._workdir.cleanup()
-
-
-def run_snippet(program: Path, timeout: float = 60) -> str:
-    """Run one snippet program in a scratch directory; return its stdout."""
-    return RunningSnippet(program, timeout).output()
-
-
-def first_difference(expected: str, actual: str) -> str:
-    """Describe the first differing line as 'line N: expected ... got ...'."""
-    exp_lines, act_lines = expected.splitlines(), actual.splitlines()
-    for number, (exp, act) in enumerate(zip(exp_lines, act_lines, strict=False), start=1):
-        if exp != act:
-            return f"line {number}: expected {exp!r}, got {act!r}"
-    number = min(len(exp_lines), len(act_lines)) + 1
-    if len(exp_lines) > len(act_lines):
-        return f"line {number}: expected {exp_lines[number - 1]!r}, got end of output"
-    return f"line {number}: expected end of output, got {act_lines[number - 1]!r}"
 
 
 # --- facts about the pages, used by the specifications ---------------------

@@ -12,11 +12,17 @@ reports a page's verdicts when its item comes up, waiting for them if needed.
 A worker that dies leaves its pages without a result; they are reported as
 errors with the worker's exit status and the end of what it printed, instead
 of hanging the run.
+
+The queue holds the longest pages first (a few pages wait on purpose, for pool
+timeouts and the like), so that no long page starts last. How long a page
+takes is remembered from the previous run in the user's cache folder, never in
+the checkout; a page not seen before is estimated from its size.
 """
 
 from __future__ import annotations
 
 import gc
+import json
 import os
 import pickle
 import select
@@ -32,6 +38,43 @@ from tests.harness import PageResult, run_page, shown_path
 
 _TASK = 4  # bytes per page number in the queue
 _SIZE = 8  # bytes of the length prefix of a result
+
+
+#: Seconds each page took in the last run, by page: only used to order the queue.
+TIMINGS = (
+    Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    / "sqlalchemy-guide"
+    / "page-seconds.json"
+)
+
+
+def longest_first(pages: list[Path], timings: Path = TIMINGS) -> list[Path]:
+    """The pages in the order workers should take them: the longest first."""
+    try:
+        known = json.loads(timings.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        known = {}
+
+    def expected_seconds(page: Path) -> float:
+        return known.get(shown_path(page), page.stat().st_size / 100_000)
+
+    return sorted(pages, key=expected_seconds, reverse=True)
+
+
+def remember_timings(results: list[PageResult], timings: Path = TIMINGS) -> None:
+    """Keep how long each page took for the next run's order (best effort: a hint only)."""
+    try:
+        known = json.loads(timings.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        known = {}
+    known.update({result.page: round(result.seconds, 3) for result in results if result.seconds})
+    try:
+        timings.parent.mkdir(parents=True, exist_ok=True)
+        scratch = timings.with_suffix(f".{os.getpid()}.tmp")
+        scratch.write_text(json.dumps(known, indent=0, sort_keys=True), encoding="utf-8")
+        scratch.replace(timings)
+    except OSError:
+        pass
 
 
 def available() -> bool:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sybil import Document
 
-from tests import harness, pageworkers
+from tests import harness, pageworkers, programs
 
 PAGES = harness.pages()
 PAGES_WITH_PROMPTS = [p for p in PAGES if harness.prompt_lines(p.read_text(encoding="utf-8"))]
@@ -199,6 +199,26 @@ def test_a_page_whose_worker_dies_is_an_error_that_names_the_page(tmp_path: Path
     assert "bye" in result.error  # what the worker printed
 
 
+def test_workers_take_the_longest_pages_first_by_the_last_runs_timings(tmp_path: Path):
+    pages = {}
+    for name, size in [("small", 100), ("big", 9000), ("waits", 100)]:
+        pages[name] = tmp_path / f"{name}.rst"
+        pages[name].write_text("x" * size)
+    timings = tmp_path / "cache" / "page-seconds.json"
+    # never run: estimated from their size
+    assert pageworkers.longest_first(list(pages.values()), timings)[0] == pages["big"]
+    pageworkers.remember_timings(
+        [
+            harness.PageResult(harness.shown_path(pages["waits"]), seconds=0.6),
+            harness.PageResult(harness.shown_path(pages["big"]), seconds=0.05),
+        ],
+        timings,
+    )
+    order = pageworkers.longest_first(list(pages.values()), timings)
+    assert order == [pages["waits"], pages["big"], pages["small"]]
+    assert not pageworkers.TIMINGS.is_relative_to(harness.ROOT)  # nothing written in the checkout
+
+
 def test_a_page_leaves_no_handler_variable_directory_or_file_behind(tmp_path: Path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     page = tmp_path / "leaky.rst"
@@ -232,18 +252,18 @@ def test_a_page_leaves_no_handler_variable_directory_or_file_behind(tmp_path: Pa
 
 
 def test_every_snippet_program_has_its_expected_output_and_vice_versa():
-    programs = {p.stem for p in harness.SNIPPETS.glob("*.py")}
-    outputs = {p.stem for p in harness.SNIPPETS.glob("*.out")}
-    assert programs, "snippets/ holds no program"
-    assert programs == outputs
+    names = {p.stem for p in programs.SNIPPETS.glob("*.py")}
+    outputs = {p.stem for p in programs.SNIPPETS.glob("*.out")}
+    assert names, "snippets/ holds no program"
+    assert names == outputs
 
 
 def test_a_snippet_with_wrong_output_is_reported_at_the_first_differing_line():
     expected = "one\ntwo\nthree\n"
-    assert harness.first_difference(expected, "one\n2\nthree\n") == (
+    assert programs.first_difference(expected, "one\n2\nthree\n") == (
         "line 2: expected 'two', got '2'"
     )
-    assert harness.first_difference(expected, "one\ntwo\n") == (
+    assert programs.first_difference(expected, "one\ntwo\n") == (
         "line 3: expected 'three', got end of output"
     )
 
@@ -252,13 +272,13 @@ def test_a_snippet_that_fails_warns_or_writes_to_stderr_fails_with_its_name(tmp_
     program = tmp_path / "noisy.py"
     program.write_text("import sys\nprint('x', file=sys.stderr)\n")
     with pytest.raises(AssertionError, match="noisy.py wrote to stderr"):
-        harness.run_snippet(program)
+        programs.run_snippet(program)
     program.write_text("import warnings\nwarnings.warn('old API', DeprecationWarning)\n")
     with pytest.raises(AssertionError, match="DeprecationWarning: old API"):
-        harness.run_snippet(program)  # warnings are errors in snippets as on pages
+        programs.run_snippet(program)  # warnings are errors in snippets as on pages
     program.write_text("raise SystemExit(3)\n")
     with pytest.raises(AssertionError, match="noisy.py exited with 3"):
-        harness.run_snippet(program)
+        programs.run_snippet(program)
 
 
 ANATOMY = ["Minimal example", "In detail", "Pitfalls", "See also"]
