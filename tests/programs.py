@@ -42,6 +42,10 @@ def expected_output_path(program: Path) -> Path:
     return program.with_suffix(".out")
 
 
+def _lower_priority() -> None:
+    os.nice(10)
+
+
 class RunningSnippet:
     """One snippet program running in a scratch directory, started now, checked later.
 
@@ -61,6 +65,9 @@ class RunningSnippet:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            # Lower priority: the programs fill the CPU time that pytest and the page workers
+            # leave free (pytest's start-up uses one core) instead of slowing them down.
+            preexec_fn=_lower_priority if hasattr(os, "nice") else None,
         )
 
     def output(self) -> str:
