@@ -1,7 +1,8 @@
 """``nox -s bench``: how fast the contributor loop is, as ratios to floors measured in the same run.
 
-Every figure is the median wall time of several runs on this machine, so the
-ratios compare like with like whatever the machine's speed:
+Every figure is the median wall time of several rounds on this machine; a round
+takes each measure once, floors included, so that a ratio compares figures
+taken under the same load, whatever the machine's speed:
 
 - doctest suite (page examples + snippet programs, ``pytest docs snippets``) ÷ the floor
   ``python -c "import pytest, sqlalchemy.orm"`` in the same virtualenv, per SQLAlchemy line;
@@ -38,8 +39,14 @@ def seconds(command: list[str], cwd: Path = ROOT) -> float:
     return elapsed
 
 
-def median(runs: int, measure) -> float:
-    return statistics.median(measure() for _ in range(runs))
+def medians(runs: int, *measures) -> list[float]:
+    """The median of each measure over ``runs`` rounds; each round takes every measure once,
+    in turn, so that a ratio compares figures taken under the same load."""
+    samples: list[list[float]] = [[] for _ in measures]
+    for _ in range(runs):
+        for sample, measure in zip(samples, measures, strict=True):
+            sample.append(measure())
+    return [statistics.median(sample) for sample in samples]
 
 
 def empty_furo_project(folder: Path) -> Path:
@@ -74,9 +81,8 @@ def build_figures(runs: int, scratch: Path) -> dict[str, tuple[float, float]]:
         return seconds([sys.executable, "-m", "tests.sitebuild", str(scratch / "site"), "en",
                         "--doctrees", str(scratch / "doctrees")])  # fmt: skip
 
-    empty_time = median(runs, clean_empty)
-    site_time = median(runs, clean_site)
-    incremental = median(runs, touched_rebuild)
+    clean_site()  # not measured: the rebuild needs a site, and the first build compiles catalogs
+    empty_time, site_time, incremental = medians(runs, clean_empty, clean_site, touched_rebuild)
     return {
         "clean build": (site_time, 2 * empty_time),
         "incremental rebuild": (incremental, empty_time),
@@ -86,12 +92,12 @@ def build_figures(runs: int, scratch: Path) -> dict[str, tuple[float, float]]:
 def doctest_figures(runs: int, pythons: dict[str, str]) -> dict[str, tuple[float, float]]:
     figures = {}
     for line, python in pythons.items():
-        floor = median(runs, lambda p=python: seconds([p, "-c", "import pytest, sqlalchemy.orm"]))
-        suite = median(
+        suite_command = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "docs", "snippets"]
+        seconds(suite_command)  # not measured: as in the contributor loop, the pages ran before
+        floor, suite = medians(
             runs,
-            lambda p=python: seconds(
-                [p, "-m", "pytest", "-q", "-p", "no:cacheprovider", "docs", "snippets"]
-            ),
+            lambda p=python: seconds([p, "-c", "import pytest, sqlalchemy.orm"]),
+            lambda c=suite_command: seconds(c),
         )
         figures[f"doctest (SQLAlchemy {line})"] = (suite, floor)
     return figures
