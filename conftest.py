@@ -40,7 +40,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="auto",
         type=page_workers_option,
         metavar="N",
-        help="run the pages in N worker processes (default: one per CPU; 0: in the pytest process)",
+        help="run the pages in N worker processes (default: two per CPU; 0: in the pytest process)",
     )
     parser.addoption(
         "--reverse-pages",

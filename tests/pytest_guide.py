@@ -123,7 +123,10 @@ def worker_count(config: pytest.Config, pages: int) -> int:
     """How many worker processes run the pages: 0 runs them in the pytest process."""
     wanted = config.getoption("--page-workers")
     if wanted == "auto":
-        wanted = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+        # Two per CPU: some pages mostly wait (pool timeouts, recycling, aiosqlite's thread),
+        # and a CPU whose worker waits can run another page meanwhile.
+        wanted = 2 * cpus
     if wanted < 1 or pages < 2 or not pageworkers.available():
         return 0
     if config.option.usepdb or config.option.trace:
