@@ -16,6 +16,7 @@ import tempfile
 import textwrap
 import time
 import traceback
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -240,6 +241,37 @@ def run_page(path: Path) -> PageResult:
     result.outcomes = [verdicts[example.line] for example in examples]
     result.seconds = time.perf_counter() - started
     return result
+
+
+def warm_up() -> None:
+    """One small Core and ORM round trip on in-memory SQLite, then nothing is left of it.
+
+    SQLAlchemy imports and prepares much of itself on first use (the SQLite dialect,
+    the ORM's loader strategies, the compilers' dispatch). Done once in the pytest
+    process before it forks the page workers, that work is shared by every worker
+    instead of repeated by each one's first page.
+    """
+    from sqlalchemy import Integer, String, create_engine, select
+    from sqlalchemy.orm import DeclarativeBase, Session, mapped_column
+
+    class Base(DeclarativeBase):
+        pass
+
+    class Note(Base):  # no annotations: this module's are strings (__future__)
+        __tablename__ = "note"
+        id = mapped_column(Integer, primary_key=True)
+        text = mapped_column(String(30))
+
+    engine = create_engine("sqlite://")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a warning here would belong to no page
+        Base.metadata.create_all(engine)
+        with Session(engine) as session:
+            session.add(Note(text="warm"))
+            session.commit()
+            session.scalars(select(Note)).all()
+    engine.dispose()
+    Base.registry.dispose()
 
 
 # --- facts about the pages, used by the specifications ---------------------

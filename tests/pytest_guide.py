@@ -151,6 +151,7 @@ def pytest_runtestloop(session: pytest.Session):
                 config, config.hook, "runtest", None, record=False
             ),
         )
+        harness.warm_up()  # shared by the workers, done once
         workers.start()
         config.stash[WORKERS] = workers
     started = config.stash.setdefault(programs.STARTED, {})  # by conftest.py, early
