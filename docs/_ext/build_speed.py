@@ -1,0 +1,135 @@
+"""A faster build, the same site: every hook into Sphinx's, docutils' or furo's internals that
+makes the build faster lives here, and nowhere else.
+
+Each hook replaces one piece of work the build did again and again with the same result, and
+says what it replaces. Each one relies on how a pinned version (pyproject.toml) works inside, so
+:func:`check_internals` compares the source of every function a hook copies or relies on with
+the source it was written against, and stops the build with an error naming the hook when one
+differs (after an upgrade): a hook must be reviewed, never silently produce a different page.
+
+- :class:`ReusingRSTParser` (reading): docutils builds a new reStructuredText state machine,
+  15 states compiling their transition tables, and a new inline-markup parser with its regular
+  expressions, for every text it parses. Sphinx parses every translated message on its own
+  (twice: Locale transform, phases 1 and 2), 2,500 times for the Russian site, and a state
+  machine costs about a millisecond to build: the parser keeps one idle state machine and one
+  inline parser and reuses them, as docutils itself reuses its nested state machines
+  (``RSTState.nested_sm_cache``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+
+import docutils.statemachine
+from docutils import nodes
+from docutils.parsers.rst import states
+from docutils.statemachine import StringList
+from sphinx.application import Sphinx
+from sphinx.errors import ExtensionError
+from sphinx.parsers import RSTParser
+
+#: Each internal function a hook copies or relies on, with the digest of its source for the
+#: pinned versions (the first 16 hex digits of SHA-256 of ``inspect.getsource``).
+INTERNALS: dict[str, tuple[object, str]] = {}
+
+
+def relies_on(function, digest: str) -> None:
+    INTERNALS[f"{function.__module__}.{function.__qualname__}"] = (function, digest)
+
+
+def source_digest(function) -> str:
+    return hashlib.sha256(inspect.getsource(function).encode()).hexdigest()[:16]
+
+
+def check_internals() -> None:
+    """Stop the build when a function a hook relies on is not the one it was written for."""
+    changed = [
+        name for name, (function, digest) in INTERNALS.items() if source_digest(function) != digest
+    ]
+    if changed:
+        raise ExtensionError(
+            "docs/_ext/build_speed.py relies on internals that changed in the installed "
+            f"versions: {', '.join(changed)}. Review the hook that names each one, then "
+            "update its digest."
+        )
+
+
+# --- reading: one reStructuredText state machine, reused ------------------------------------
+
+
+def reusable_inliner() -> states.Inliner:
+    """An inline-markup parser that compiles its patterns once per combination of settings.
+
+    ``RSTStateMachine.run`` calls ``init_customizations`` on every run; on a reused inliner
+    that would also append the implicit patterns (URIs, PEP, RFC) again on every run. (Not a
+    subclass: ``init_customizations`` reads its pattern parts from ``vars(self.__class__)``.)
+    """
+    inliner = states.Inliner()
+    customize = inliner.init_customizations
+    customized_for = []
+
+    def init_customizations(settings) -> None:
+        key = (
+            getattr(settings, "character_level_inline_markup", False),
+            settings.pep_references,
+            settings.rfc_references,
+        )
+        if customized_for != [key]:
+            inliner.implicit_dispatch = []
+            customize(settings)
+            customized_for[:] = [key]
+
+    inliner.init_customizations = init_customizations
+    return inliner
+
+
+relies_on(states.Inliner.init_customizations, "45838ea7eb9e3a25")
+
+
+class ReusingRSTParser(RSTParser):
+    """Sphinx's reStructuredText parser, with a state machine and an inliner that outlive one
+    parse. A parse that starts while another runs (never seen, but possible from an extension)
+    gets a new state machine, as before."""
+
+    _idle: list[states.RSTStateMachine] = []
+    _inliner = reusable_inliner()
+
+    def parse(self, inputstring: str | StringList, document: nodes.document) -> None:
+        # Sphinx's RSTParser.parse, with the state machine taken from the idle list
+        self.setup_parse(inputstring, document)  # type: ignore[arg-type]
+        debug = document.reporter.debug_flag
+        idle = self._idle
+        machine = idle.pop() if idle and idle[-1].debug == debug else self._new_state_machine(debug)
+        self.statemachine = machine
+
+        if isinstance(inputstring, str):
+            lines = docutils.statemachine.string2lines(
+                inputstring,
+                tab_width=document.settings.tab_width,
+                convert_whitespace=True,
+            )
+            inputlines = StringList(lines, document.current_source)
+        else:
+            inputlines = inputstring
+
+        self.decorate(inputlines)
+        machine.run(inputlines, document, inliner=self._inliner)
+        self.finish_parse()
+        self._idle.append(machine)
+
+    def _new_state_machine(self, debug: bool) -> states.RSTStateMachine:
+        return states.RSTStateMachine(
+            state_classes=self.state_classes, initial_state=self.initial_state, debug=debug
+        )
+
+
+relies_on(RSTParser.parse, "9b2ad103a34538b5")
+relies_on(states.RSTStateMachine.run, "8dc073cc0e5ed77f")
+relies_on(docutils.statemachine.StateMachine.run, "9a000874d55fbf51")
+
+
+def setup(app: Sphinx) -> dict:
+    check_internals()
+    app.add_source_parser(ReusingRSTParser, override=True)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
