@@ -14,18 +14,28 @@ differs (after an upgrade): a hook must be reviewed, never silently produce a di
   machine costs about a millisecond to build: the parser keeps one idle state machine and one
   inline parser and reuses them, as docutils itself reuses its nested state machines
   (``RSTState.nested_sm_cache``).
+- :func:`titles_only_toctree` (writing): furo draws the sidebar of every page from
+  ``toctree(titles_only=True, maxdepth=-1, ...)``. Sphinx answers it by deep-copying every
+  page's whole table of contents, every section at every level, and then dropping all but the
+  page titles; for each of the site's pages. The hook hands Sphinx tables of contents already
+  reduced to what ``titles_only`` keeps, made once per build, for that call only.
 """
 
 from __future__ import annotations
 
 import hashlib
 import inspect
+import weakref
 
 import docutils.statemachine
 from docutils import nodes
 from docutils.parsers.rst import states
 from docutils.statemachine import StringList
+from sphinx import addnodes
 from sphinx.application import Sphinx
+from sphinx.builders.html import StandaloneHTMLBuilder
+from sphinx.environment import BuildEnvironment
+from sphinx.environment.adapters import toctree as toctree_adapter
 from sphinx.errors import ExtensionError
 from sphinx.parsers import RSTParser
 
@@ -129,7 +139,84 @@ relies_on(states.RSTStateMachine.run, "8dc073cc0e5ed77f")
 relies_on(docutils.statemachine.StateMachine.run, "9a000874d55fbf51")
 
 
+# --- writing: the sidebar's titles-only table of contents -----------------------------------
+
+
+def titles_only_toc(toc: nodes.bullet_list) -> nodes.bullet_list:
+    """A page's table of contents (``env.tocs[page]``) as the ``titles_only`` step of
+    ``_entries_from_toctree`` leaves it: each top-level entry keeps its title and, in place of
+    its sections, the toctrees found anywhere under them. Only what is kept is copied."""
+    reduced = toc.copy()
+    for top_level in toc.children:
+        if len(top_level) > 1:
+            entry = top_level.copy()
+            entry += top_level[0].deepcopy()
+            if subtrees := [subtree.deepcopy() for subtree in top_level.findall(addnodes.toctree)]:
+                entry += top_level[1].copy()
+                entry[1][:] = subtrees
+            entry += [child.deepcopy() for child in top_level.children[2:]]  # never seen
+        else:
+            entry = top_level.deepcopy()
+        reduced += entry
+    return reduced
+
+
+def titles_only_tocs(env: BuildEnvironment) -> dict[str, nodes.bullet_list] | None:
+    """Every page's reduced table of contents, made once per build; None when a page's table
+    of contents has an ``only`` node (Sphinx decides on those while copying, before it drops
+    the sections, so reducing first could keep a toctree it would not)."""
+    if env not in _TITLES_ONLY_TOCS:
+        if any(any(True for _ in toc.findall(addnodes.only)) for toc in env.tocs.values()):
+            _TITLES_ONLY_TOCS[env] = None
+        else:
+            _TITLES_ONLY_TOCS[env] = {page: titles_only_toc(toc) for page, toc in env.tocs.items()}
+    return _TITLES_ONLY_TOCS[env]
+
+
+#: The reduced tables of contents of the environment being written; made again after every
+#: reading phase (``env-updated``), so never from an older state of the pages.
+_TITLES_ONLY_TOCS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def forget_titles_only_tocs(app: Sphinx, env: BuildEnvironment) -> None:
+    _TITLES_ONLY_TOCS.pop(env, None)
+
+
+def titles_only_toctree(app: Sphinx, pagename: str, templatename: str, context: dict, doctree):
+    """Wrap the page's ``toctree()`` (before furo calls it) so that a ``titles_only`` call
+    resolves against the reduced tables of contents. The result is the same tree: the step
+    that reduces them comes before anything else looks below a page's title."""
+    toctree = context.get("toctree")
+    if toctree is None or not isinstance(app.builder, StandaloneHTMLBuilder):
+        return
+    env = app.env
+
+    def toctree_with_titles_only(**kwargs):
+        reduced = titles_only_tocs(env) if kwargs.get("titles_only") else None
+        if reduced is None:
+            return toctree(**kwargs)
+        tocs, env.tocs = env.tocs, reduced
+        try:
+            return toctree(**kwargs)
+        finally:
+            env.tocs = tocs
+
+    context["toctree"] = toctree_with_titles_only
+
+
+relies_on(toctree_adapter._entries_from_toctree, "e166141c0c809c92")
+relies_on(toctree_adapter._toctree_entry, "c78b27e97fc9ab70")
+relies_on(toctree_adapter._toctree_standard_entry, "411921e603934dde")
+relies_on(toctree_adapter._toctree_copy_seq, "582c67d464e0dcab")
+relies_on(toctree_adapter._resolve_toctree, "f407c9997ee3a98e")
+relies_on(toctree_adapter.global_toctree_for_doc, "e0991f2327ad3f37")
+relies_on(StandaloneHTMLBuilder._get_local_toctree, "0081b8a2ebf98d41")
+
+
 def setup(app: Sphinx) -> dict:
     check_internals()
     app.add_source_parser(ReusingRSTParser, override=True)
+    # before furo's handler (priority 500), which computes the navigation tree
+    app.connect("html-page-context", titles_only_toctree, priority=400)
+    app.connect("env-updated", forget_titles_only_tocs)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
