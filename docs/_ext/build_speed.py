@@ -19,6 +19,10 @@ differs (after an upgrade): a hook must be reviewed, never silently produce a di
   page's whole table of contents, every section at every level, and then dropping all but the
   page titles; for each of the site's pages. The hook hands Sphinx tables of contents already
   reduced to what ``titles_only`` keeps, made once per build, for that call only.
+- :func:`reuse_code_formatters` (writing): Sphinx makes a new Pygments ``HtmlFormatter`` for
+  every code block, and each one builds the whole stylesheet of its style (every token type)
+  before it writes a line. A formatter keeps nothing from one block to the next (only a memo
+  of the span each token type opens), so one formatter per set of options serves them all.
 """
 
 from __future__ import annotations
@@ -31,12 +35,14 @@ import docutils.statemachine
 from docutils import nodes
 from docutils.parsers.rst import states
 from docutils.statemachine import StringList
+from pygments.formatters import HtmlFormatter
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.builders.html import StandaloneHTMLBuilder
 from sphinx.environment import BuildEnvironment
 from sphinx.environment.adapters import toctree as toctree_adapter
 from sphinx.errors import ExtensionError
+from sphinx.highlighting import PygmentsBridge
 from sphinx.parsers import RSTParser
 
 #: Each internal function a hook copies or relies on, with the digest of its source for the
@@ -213,10 +219,47 @@ relies_on(toctree_adapter.global_toctree_for_doc, "e0991f2327ad3f37")
 relies_on(StandaloneHTMLBuilder._get_local_toctree, "0081b8a2ebf98d41")
 
 
+# --- writing: one Pygments formatter per set of options -------------------------------------
+
+
+class ReusedFormatters:
+    """Stands in for ``PygmentsBridge.formatter`` (the class it instantiates for each block):
+    returns the formatter made earlier with the same options."""
+
+    def __init__(self, formatter_class) -> None:
+        self.formatter_class = formatter_class
+        self.made: dict = {}
+
+    def __call__(self, **options):
+        try:
+            key = tuple(sorted(options.items()))
+            hash(key)
+        except TypeError:  # an option that is a list (``hl_lines``): a formatter of its own
+            return self.formatter_class(**options)
+        if key not in self.made:
+            self.made[key] = self.formatter_class(**options)
+        return self.made[key]
+
+
+def reuse_code_formatters(app: Sphinx) -> None:
+    for name in ("highlighter", "dark_highlighter"):
+        bridge = getattr(app.builder, name, None)
+        if isinstance(bridge, PygmentsBridge) and bridge.formatter is HtmlFormatter:
+            bridge.formatter = ReusedFormatters(bridge.formatter)
+
+
+relies_on(PygmentsBridge.__init__, "e8cba9104e7ef008")
+relies_on(PygmentsBridge.get_formatter, "e09fdf85c1c4493c")
+relies_on(PygmentsBridge.highlight_block, "d889ef3579bc6d81")
+relies_on(HtmlFormatter.format_unencoded, "70460d4f03e958a4")
+relies_on(HtmlFormatter._format_lines, "0845762c2720334a")
+
+
 def setup(app: Sphinx) -> dict:
     check_internals()
     app.add_source_parser(ReusingRSTParser, override=True)
     # before furo's handler (priority 500), which computes the navigation tree
     app.connect("html-page-context", titles_only_toctree, priority=400)
     app.connect("env-updated", forget_titles_only_tocs)
+    app.connect("builder-inited", reuse_code_formatters)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
