@@ -14,6 +14,12 @@ differs (after an upgrade): a hook must be reviewed, never silently produce a di
   machine costs about a millisecond to build: the parser keeps one idle state machine and one
   inline parser and reuses them, as docutils itself reuses its nested state machines
   (``RSTState.nested_sm_cache``).
+- :func:`node_matcher_findall` (reading and writing): Sphinx finds nodes with a
+  ``NodeMatcher`` (node classes and attribute values), which docutils' ``findall`` can only
+  call as a generic condition: a generator frame and a call for every node of the document.
+  The Locale transform alone does it once for every translated section title, over the whole
+  page. The hook walks the tree with docutils' own fast walk for the matcher's classes and
+  asks the matcher about those nodes only: the same nodes, in the same order, 2-4 times faster.
 - :func:`titles_only_toctree` (writing): furo draws the sidebar of every page from
   ``toctree(titles_only=True, maxdepth=-1, ...)``. Sphinx answers it by deep-copying every
   page's whole table of contents, every section at every level, and then dropping all but the
@@ -44,6 +50,7 @@ from sphinx.environment.adapters import toctree as toctree_adapter
 from sphinx.errors import ExtensionError
 from sphinx.highlighting import PygmentsBridge
 from sphinx.parsers import RSTParser
+from sphinx.util.nodes import NodeMatcher
 
 #: Each internal function a hook copies or relies on, with the digest of its source for the
 #: pinned versions (the first 16 hex digits of SHA-256 of ``inspect.getsource``).
@@ -143,6 +150,29 @@ class ReusingRSTParser(RSTParser):
 relies_on(RSTParser.parse, "9b2ad103a34538b5")
 relies_on(states.RSTStateMachine.run, "8dc073cc0e5ed77f")
 relies_on(docutils.statemachine.StateMachine.run, "9a000874d55fbf51")
+
+
+# --- reading and writing: finding nodes by class and attributes -----------------------------
+
+_generic_node_matcher_findall = NodeMatcher.findall
+
+
+def node_matcher_findall(self: NodeMatcher, node: nodes.Node):
+    """``NodeMatcher.findall``: the nodes of the tree under ``node`` (``node`` included), in
+    document order, that the matcher matches. ``_fast_findall`` yields, in the same order, the
+    nodes that are instances of the matcher's classes, which ``match`` checks first anyway."""
+    if not self.classes:
+        yield from _generic_node_matcher_findall(self, node)
+        return
+    for found in node._fast_findall(self.classes):
+        if self.match(found):
+            yield found
+
+
+relies_on(NodeMatcher.findall, "c0a45be11dcc8808")
+relies_on(NodeMatcher.match, "677ea13e9fd52e68")
+relies_on(nodes.Node.findall, "4c53325c43ecc0d9")
+relies_on(nodes.Node._fast_findall, "5675aefbd2cf1b08")
 
 
 # --- writing: the sidebar's titles-only table of contents -----------------------------------
@@ -258,6 +288,7 @@ relies_on(HtmlFormatter._format_lines, "0845762c2720334a")
 def setup(app: Sphinx) -> dict:
     check_internals()
     app.add_source_parser(ReusingRSTParser, override=True)
+    NodeMatcher.findall = node_matcher_findall
     # before furo's handler (priority 500), which computes the navigation tree
     app.connect("html-page-context", titles_only_toctree, priority=400)
     app.connect("env-updated", forget_titles_only_tocs)
