@@ -20,6 +20,11 @@ differs (after an upgrade): a hook must be reviewed, never silently produce a di
   The Locale transform alone does it once for every translated section title, over the whole
   page. The hook walks the tree with docutils' own fast walk for the matcher's classes and
   asks the matcher about those nodes only: the same nodes, in the same order, 2-4 times faster.
+- :func:`lazy_repr_domxml` (reading): Sphinx's ``is_translatable`` passes the XML of the node
+  to ``logger.debug`` when it skips a node (every code block, in both passes of the Locale
+  transform), and ``repr_domxml`` builds that XML with minidom before the logger can decide
+  to drop the message, as it does unless the build is run with ``-vv``. The hook passes an
+  object that builds the same text when (and only when) the message is written.
 - :func:`titles_only_toctree` (writing): furo draws the sidebar of every page from
   ``toctree(titles_only=True, maxdepth=-1, ...)``. Sphinx answers it by deep-copying every
   page's whole table of contents, every section at every level, and then dropping all but the
@@ -38,6 +43,7 @@ import inspect
 import weakref
 
 import docutils.statemachine
+import sphinx.util.nodes
 from docutils import nodes
 from docutils.parsers.rst import states
 from docutils.statemachine import StringList
@@ -175,6 +181,38 @@ relies_on(nodes.Node.findall, "4c53325c43ecc0d9")
 relies_on(nodes.Node._fast_findall, "5675aefbd2cf1b08")
 
 
+# --- reading: debug messages that nobody reads ----------------------------------------------
+
+_eager_repr_domxml = sphinx.util.nodes.repr_domxml
+
+
+class LazyDomXML:
+    """The text ``repr_domxml(node, length)`` returns, made when a message is formatted."""
+
+    __slots__ = ("node", "length", "text")
+
+    def __init__(self, node: nodes.Node, length: int) -> None:
+        self.node, self.length, self.text = node, length, None
+
+    def __str__(self) -> str:
+        if self.text is None:
+            self.text = _eager_repr_domxml(self.node, self.length)
+        return self.text
+
+    def __repr__(self) -> str:
+        return repr(str(self))
+
+
+def lazy_repr_domxml(node: nodes.Node, length: int = 80) -> LazyDomXML:
+    return LazyDomXML(node, length)
+
+
+# every caller passes the result to logger.debug only: see is_translatable
+relies_on(sphinx.util.nodes.repr_domxml, "4b0a7fcf1e2aba4b")
+relies_on(sphinx.util.nodes.is_translatable, "d4f74a4dd7661338")
+relies_on(sphinx.util.nodes.apply_source_workaround, "de6d56d588e968e4")
+
+
 # --- writing: the sidebar's titles-only table of contents -----------------------------------
 
 
@@ -289,6 +327,7 @@ def setup(app: Sphinx) -> dict:
     check_internals()
     app.add_source_parser(ReusingRSTParser, override=True)
     NodeMatcher.findall = node_matcher_findall
+    sphinx.util.nodes.repr_domxml = lazy_repr_domxml
     # before furo's handler (priority 500), which computes the navigation tree
     app.connect("html-page-context", titles_only_toctree, priority=400)
     app.connect("env-updated", forget_titles_only_tocs)
