@@ -14,6 +14,12 @@ differs (after an upgrade): a hook must be reviewed, never silently produce a di
   machine costs about a millisecond to build: the parser keeps one idle state machine and one
   inline parser and reuses them, as docutils itself reuses its nested state machines
   (``RSTState.nested_sm_cache``).
+- :class:`ParsedMessages` (reading): the Locale transform parses every translated message
+  twice: in its first pass, to find the section titles and glossary terms among them (every
+  other message's parse is thrown away), and again in its second pass, which uses it. The
+  hook keeps what the first pass parsed, and hands it to the second pass for the same text
+  at the same place, unless the first pass used it or parsing it numbered anything (index
+  targets, ids) or reported a problem: those are parsed again, as before.
 - :func:`node_matcher_findall` (reading and writing): Sphinx finds nodes with a
   ``NodeMatcher`` (node classes and attribute values), which docutils' ``findall`` can only
   call as a generic condition: a generator frame and a call for every node of the document.
@@ -43,6 +49,8 @@ import inspect
 import weakref
 
 import docutils.statemachine
+import sphinx.environment
+import sphinx.transforms.i18n
 import sphinx.util.nodes
 from docutils import nodes
 from docutils.parsers.rst import states
@@ -51,6 +59,7 @@ from pygments.formatters import HtmlFormatter
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.builders.html import StandaloneHTMLBuilder
+from sphinx.domains.std import make_glossary_term
 from sphinx.environment import BuildEnvironment
 from sphinx.environment.adapters import toctree as toctree_adapter
 from sphinx.errors import ExtensionError
@@ -156,6 +165,53 @@ class ReusingRSTParser(RSTParser):
 relies_on(RSTParser.parse, "9b2ad103a34538b5")
 relies_on(states.RSTStateMachine.run, "8dc073cc0e5ed77f")
 relies_on(docutils.statemachine.StateMachine.run, "9a000874d55fbf51")
+
+
+# --- reading: each translated message parsed once -------------------------------------------
+
+_parse_message = sphinx.transforms.i18n._publish_msgstr
+
+
+class ParsedMessages:
+    """Stands in for ``sphinx.transforms.i18n._publish_msgstr`` (parse one translated message
+    into a node): returns a node parsed earlier from the same text at the same place of the
+    same page, if nobody has used it, or else parses the text."""
+
+    def __init__(self) -> None:
+        self.kept: dict[tuple[str, str, int], list[nodes.Element]] = {}
+
+    def forget(self, *args) -> None:
+        """At ``source-read``: nothing kept from another reading applies to the next."""
+        self.kept = {}
+
+    def __call__(self, source: str, source_path: str, source_line: int, **context):
+        key = (source, source_path, source_line)
+        while self.kept.get(key):
+            parsed = self.kept[key].pop(0)
+            if unused(parsed):
+                return parsed
+        serial_numbers = context["env"].current_document._serial_numbers
+        numbered_before = dict(serial_numbers)
+        parsed = _parse_message(source, source_path, source_line, **context)
+        if serial_numbers == numbered_before and not any(
+            True for _ in parsed.findall(nodes.system_message)
+        ):
+            self.kept.setdefault(key, []).append(parsed)
+        return parsed
+
+
+def unused(parsed: nodes.Element) -> bool:
+    """True unless the node's children were moved into the page (a title or a glossary term
+    in the first pass: ``_NodeUpdater.update_leaves``, ``make_glossary_term``)."""
+    return all(child.parent is parsed for child in parsed.children)
+
+
+relies_on(sphinx.transforms.i18n._publish_msgstr, "9a43862bd8487aaf")
+relies_on(sphinx.transforms.i18n.Locale.apply, "118126ca0d1cb985")
+relies_on(sphinx.transforms.i18n._NodeUpdater.update_leaves, "7a43fc2b4ba78c30")
+relies_on(sphinx.transforms.i18n._NodeUpdater.update_title_mapping, "562795a8e7a9ff4c")
+relies_on(make_glossary_term, "70fdbc856757c137")
+relies_on(sphinx.environment._CurrentDocument.new_serial_number, "9141bc117325e94b")
 
 
 # --- reading and writing: finding nodes by class and attributes -----------------------------
@@ -327,6 +383,8 @@ def setup(app: Sphinx) -> dict:
     check_internals()
     app.add_source_parser(ReusingRSTParser, override=True)
     NodeMatcher.findall = node_matcher_findall
+    sphinx.transforms.i18n._publish_msgstr = parsed_messages = ParsedMessages()
+    app.connect("source-read", parsed_messages.forget)
     sphinx.util.nodes.repr_domxml = lazy_repr_domxml
     # before furo's handler (priority 500), which computes the navigation tree
     app.connect("html-page-context", titles_only_toctree, priority=400)
