@@ -45,7 +45,6 @@ differs (after an upgrade): a hook must be reviewed, never silently produce a di
 from __future__ import annotations
 
 import hashlib
-import inspect
 import weakref
 
 import docutils.statemachine
@@ -68,7 +67,7 @@ from sphinx.parsers import RSTParser
 from sphinx.util.nodes import NodeMatcher
 
 #: Each internal function a hook copies or relies on, with the digest of its source for the
-#: pinned versions (the first 16 hex digits of SHA-256 of ``inspect.getsource``).
+#: pinned versions: the first 16 hex digits of the SHA-256 of its lines in its module's file.
 INTERNALS: dict[str, tuple[object, str]] = {}
 
 
@@ -76,8 +75,23 @@ def relies_on(function, digest: str) -> None:
     INTERNALS[f"{function.__module__}.{function.__qualname__}"] = (function, digest)
 
 
+def source_lines(code) -> tuple[int, int]:
+    """The first and last line of a function's source, nested functions included."""
+    last = max((line for _, _, line in code.co_lines() if line is not None), default=0)
+    for constant in code.co_consts:
+        if hasattr(constant, "co_lines"):
+            last = max(last, source_lines(constant)[1])
+    return code.co_firstlineno, last
+
+
 def source_digest(function) -> str:
-    return hashlib.sha256(inspect.getsource(function).encode()).hexdigest()[:16]
+    """Digest of the function's source lines (``inspect.getsource`` would parse the module's
+    tokens for each function: a tenth of a second at every start-up)."""
+    code = function.__code__
+    first, last = source_lines(code)
+    with open(code.co_filename, "rb") as file:
+        lines = file.read().splitlines()[first - 1 : last]
+    return hashlib.sha256(b"\n".join(lines)).hexdigest()[:16]
 
 
 def check_internals() -> None:
@@ -122,7 +136,7 @@ def reusable_inliner() -> states.Inliner:
     return inliner
 
 
-relies_on(states.Inliner.init_customizations, "45838ea7eb9e3a25")
+relies_on(states.Inliner.init_customizations, "6374d3b2c7a59f84")
 
 
 class ReusingRSTParser(RSTParser):
@@ -162,9 +176,9 @@ class ReusingRSTParser(RSTParser):
         )
 
 
-relies_on(RSTParser.parse, "9b2ad103a34538b5")
-relies_on(states.RSTStateMachine.run, "8dc073cc0e5ed77f")
-relies_on(docutils.statemachine.StateMachine.run, "9a000874d55fbf51")
+relies_on(RSTParser.parse, "be04ad0c7a94341d")
+relies_on(states.RSTStateMachine.run, "e07e602d32f26234")
+relies_on(docutils.statemachine.StateMachine.run, "3a38e9b74cfcbdf6")
 
 
 # --- reading: each translated message parsed once -------------------------------------------
@@ -206,12 +220,12 @@ def unused(parsed: nodes.Element) -> bool:
     return all(child.parent is parsed for child in parsed.children)
 
 
-relies_on(sphinx.transforms.i18n._publish_msgstr, "9a43862bd8487aaf")
-relies_on(sphinx.transforms.i18n.Locale.apply, "118126ca0d1cb985")
-relies_on(sphinx.transforms.i18n._NodeUpdater.update_leaves, "7a43fc2b4ba78c30")
-relies_on(sphinx.transforms.i18n._NodeUpdater.update_title_mapping, "562795a8e7a9ff4c")
-relies_on(make_glossary_term, "70fdbc856757c137")
-relies_on(sphinx.environment._CurrentDocument.new_serial_number, "9141bc117325e94b")
+relies_on(sphinx.transforms.i18n._publish_msgstr, "3693eff0a3dcd6b3")
+relies_on(sphinx.transforms.i18n.Locale.apply, "73d9cda3703dfe77")
+relies_on(sphinx.transforms.i18n._NodeUpdater.update_leaves, "1995f48f0cc50daf")
+relies_on(sphinx.transforms.i18n._NodeUpdater.update_title_mapping, "22ed1f26e2b57698")
+relies_on(make_glossary_term, "bcb8fccee8d562b6")
+relies_on(sphinx.environment._CurrentDocument.new_serial_number, "3a71cb5b7e072f50")
 
 
 # --- reading and writing: finding nodes by class and attributes -----------------------------
@@ -231,10 +245,10 @@ def node_matcher_findall(self: NodeMatcher, node: nodes.Node):
             yield found
 
 
-relies_on(NodeMatcher.findall, "c0a45be11dcc8808")
-relies_on(NodeMatcher.match, "677ea13e9fd52e68")
-relies_on(nodes.Node.findall, "4c53325c43ecc0d9")
-relies_on(nodes.Node._fast_findall, "5675aefbd2cf1b08")
+relies_on(NodeMatcher.findall, "f914fc52d5fef53d")
+relies_on(NodeMatcher.match, "ab9e12807565ac04")
+relies_on(nodes.Node.findall, "d613b7f60e18577a")
+relies_on(nodes.Node._fast_findall, "1a854e043fcadd00")
 
 
 # --- reading: debug messages that nobody reads ----------------------------------------------
@@ -264,9 +278,9 @@ def lazy_repr_domxml(node: nodes.Node, length: int = 80) -> LazyDomXML:
 
 
 # every caller passes the result to logger.debug only: see is_translatable
-relies_on(sphinx.util.nodes.repr_domxml, "4b0a7fcf1e2aba4b")
-relies_on(sphinx.util.nodes.is_translatable, "d4f74a4dd7661338")
-relies_on(sphinx.util.nodes.apply_source_workaround, "de6d56d588e968e4")
+relies_on(sphinx.util.nodes.repr_domxml, "098b022c9a9303fb")
+relies_on(sphinx.util.nodes.is_translatable, "6f807da2306b4075")
+relies_on(sphinx.util.nodes.apply_source_workaround, "37680fb022fae9df")
 
 
 # --- writing: the sidebar's titles-only table of contents -----------------------------------
@@ -334,13 +348,13 @@ def titles_only_toctree(app: Sphinx, pagename: str, templatename: str, context: 
     context["toctree"] = toctree_with_titles_only
 
 
-relies_on(toctree_adapter._entries_from_toctree, "e166141c0c809c92")
-relies_on(toctree_adapter._toctree_entry, "c78b27e97fc9ab70")
-relies_on(toctree_adapter._toctree_standard_entry, "411921e603934dde")
-relies_on(toctree_adapter._toctree_copy_seq, "582c67d464e0dcab")
-relies_on(toctree_adapter._resolve_toctree, "f407c9997ee3a98e")
-relies_on(toctree_adapter.global_toctree_for_doc, "e0991f2327ad3f37")
-relies_on(StandaloneHTMLBuilder._get_local_toctree, "0081b8a2ebf98d41")
+relies_on(toctree_adapter._entries_from_toctree, "ca7b4c4bf718605e")
+relies_on(toctree_adapter._toctree_entry, "b7ca689263201ba8")
+relies_on(toctree_adapter._toctree_standard_entry, "44d2c3941aba0f93")
+relies_on(toctree_adapter._toctree_copy_seq, "5c4a4284823cfe91")
+relies_on(toctree_adapter._resolve_toctree, "21803b0f88d6b10d")
+relies_on(toctree_adapter.global_toctree_for_doc, "497dee3e3e1ec1a0")
+relies_on(StandaloneHTMLBuilder._get_local_toctree, "db8dc7d0e09d7d9f")
 
 
 # --- writing: one Pygments formatter per set of options -------------------------------------
@@ -372,11 +386,11 @@ def reuse_code_formatters(app: Sphinx) -> None:
             bridge.formatter = ReusedFormatters(bridge.formatter)
 
 
-relies_on(PygmentsBridge.__init__, "e8cba9104e7ef008")
-relies_on(PygmentsBridge.get_formatter, "e09fdf85c1c4493c")
-relies_on(PygmentsBridge.highlight_block, "d889ef3579bc6d81")
-relies_on(HtmlFormatter.format_unencoded, "70460d4f03e958a4")
-relies_on(HtmlFormatter._format_lines, "0845762c2720334a")
+relies_on(PygmentsBridge.__init__, "40140ffb0f7ef46f")
+relies_on(PygmentsBridge.get_formatter, "b736fe0c476788c4")
+relies_on(PygmentsBridge.highlight_block, "8b2c950cd94c1c80")
+relies_on(HtmlFormatter.format_unencoded, "8bc6f083bde3044a")
+relies_on(HtmlFormatter._format_lines, "098293dca1274de6")
 
 
 def setup(app: Sphinx) -> dict:
