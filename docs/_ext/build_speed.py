@@ -20,6 +20,12 @@ differs (after an upgrade): a hook must be reviewed, never silently produce a di
   hook keeps what the first pass parsed, and hands it to the second pass for the same text
   at the same place, unless the first pass used it or parsing it numbered anything (index
   targets, ids) or reported a problem: those are parsed again, as before.
+- :func:`iterative_fast_findall` (reading and writing): docutils walks a tree for a node class
+  (``findall(SomeClass)``, ``findall()``) with a recursive generator: a generator frame for
+  every node, and every node found is passed up through one frame per level above it. Sphinx's
+  transforms and post-transforms walk every page some 40 times that way. The hook walks with
+  one generator and a stack of the children lists' iterators: the same nodes in the same
+  order, read from the same live lists at the same moments, 1.5-2 times faster.
 - :func:`node_matcher_findall` (reading and writing): Sphinx finds nodes with a
   ``NodeMatcher`` (node classes and attribute values), which docutils' ``findall`` can only
   call as a generic condition: a generator frame and a call for every node of the document.
@@ -236,6 +242,47 @@ relies_on(make_glossary_term, "bcb8fccee8d562b6")
 relies_on(sphinx.environment._CurrentDocument.new_serial_number, "3a71cb5b7e072f50")
 
 
+# --- reading and writing: walking the tree without a generator per node ---------------------
+
+
+def iterative_fast_findall(self: nodes.Node, cls):
+    """``Node._fast_findall``: the nodes of the tree under ``self`` (``self`` first) that are
+    instances of ``cls``, depth first. As in the recursive original, a node's ``children`` are
+    read once the node itself has been yielded (and checked), and each list is iterated live."""
+    if isinstance(self, cls):
+        yield self
+    stack = [iter(self.children)]
+    while stack:
+        for child in stack[-1]:
+            if isinstance(child, cls):
+                yield child
+            if child.children:
+                stack.append(iter(child.children))
+                break
+        else:
+            stack.pop()
+
+
+def iterative_superfast_findall(self: nodes.Node):
+    """``Node._superfast_findall``: every node of the tree under ``self``, depth first."""
+    yield self
+    stack = [iter(self.children)]
+    while stack:
+        for child in stack[-1]:
+            yield child
+            if child.children:
+                stack.append(iter(child.children))
+                break
+        else:
+            stack.pop()
+
+
+relies_on(nodes.Node._superfast_findall, "883cc7e87c8b99e6")
+relies_on(
+    nodes.Text.__new__, "c0d5b5a610f5b8b2"
+)  # a Text node's children: the empty tuple (class body)
+
+
 # --- reading and writing: finding nodes by class and attributes -----------------------------
 
 _generic_node_matcher_findall = NodeMatcher.findall
@@ -429,6 +476,8 @@ relies_on(HtmlFormatter._format_lines, "098293dca1274de6")
 def setup(app: Sphinx) -> dict:
     check_internals()
     app.add_source_parser(ReusingRSTParser, override=True)
+    nodes.Node._fast_findall = iterative_fast_findall
+    nodes.Node._superfast_findall = iterative_superfast_findall
     NodeMatcher.findall = node_matcher_findall
     sphinx.transforms.i18n._publish_msgstr = parsed_messages = ParsedMessages()
     app.connect("source-read", parsed_messages.forget)
