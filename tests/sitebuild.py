@@ -44,6 +44,9 @@ def command(language: str, out: Path, doctrees: Path, extra: list[str]) -> list[
     return [sys.executable, "-m", "sphinx", *sphinx_arguments(language, out, doctrees, extra)]
 
 
+QUIET = {"report_level": 5, "halt_level": 5, "warning_stream": False}
+
+
 def preload() -> str:
     """Import what every language's build imports (nothing here runs an extension's setup);
     what the imports print, which each build would have printed."""
@@ -61,18 +64,21 @@ def _import_for_builds() -> None:
         *getattr(sphinx.application, "_first_party_extensions", ()),
         *getattr(sphinx.application, "_first_party_themes", ()),
     ]
-    conf = runpy.run_path(
-        str(DOCS / "conf.py")
-    )  # puts docs/_ext on sys.path, as it does for Sphinx
+    # conf.py puts docs/_ext on sys.path, as it does for Sphinx
+    conf = runpy.run_path(str(DOCS / "conf.py"))
     modules += [*conf.get("extensions", ()), conf.get("html_theme", "")]
     for module in modules:
         try:
             importlib.import_module(module)
         except ImportError:
             pass  # the build reports it, as it would have
+    # Compile the regular expressions every build compiles on first use: the Python lexers'
+    # token tables, and reStructuredText's state transitions and inline markup patterns.
+    from docutils.core import publish_doctree
     from pygments.lexers import PythonConsoleLexer, PythonLexer
 
-    PythonConsoleLexer(), PythonLexer()  # compile their token tables
+    PythonConsoleLexer(), PythonLexer()
+    publish_doctree("A\n=\n\n*b* ``c`` `d`_\n\n- e\n\n.. _d: f\n", settings_overrides=QUIET)
 
 
 def fork_build(arguments: list[str], log) -> int:
