@@ -12,6 +12,10 @@ process of its own, with an application, configuration and environment of its ow
 the imported modules (and the compiled Pygments lexers of the Python examples) come
 ready. Where ``os.fork`` is missing, each language runs ``python -m sphinx`` in a
 subprocess, as before.
+
+The languages share one folder of highlighted code blocks, ``<doctrees>/_highlighted``
+(``build_speed_highlighted``, see docs/_ext/build_speed.py): the examples are the same in
+every language, so a block one language has highlighted is read by the other.
 """
 
 from __future__ import annotations
@@ -30,12 +34,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
+HIGHLIGHTED = "_highlighted"  # under the doctree root: one folder for every language
 
 
 def sphinx_arguments(language: str, out: Path, doctrees: Path, extra: list[str]) -> list[str]:
     return [
         "-b", "html", "-W", "-n", "--keep-going", "-q",
         "-D", f"language={language}", "-d", str(doctrees / language),
+        # code is the same in every language: highlighted once (docs/_ext/build_speed.py)
+        "-D", f"build_speed_highlighted={doctrees / HIGHLIGHTED}",
         str(DOCS), str(out / language), *extra,
     ]  # fmt: skip
 

@@ -18,6 +18,7 @@ from docutils import frontend, nodes
 from docutils.core import publish_doctree
 from docutils.utils import new_document
 from sphinx.errors import ExtensionError
+from sphinx.highlighting import PygmentsBridge
 from sphinx.parsers import RSTParser
 from sphinx.util.nodes import NodeMatcher
 
@@ -224,3 +225,39 @@ def test_a_parsed_message_used_in_the_first_pass_is_not_handed_out_again():
     for child in paragraph.children:
         child.parent = title
     assert not build_speed.unused(paragraph)
+
+
+# --- highlighted code ------------------------------------------------------------------------
+
+SESSION = '>>> print("spam")\nspam\n'
+
+
+def test_a_kept_block_is_the_html_pygments_writes(tmp_path):
+    plain = PygmentsBridge("html", "default")
+    kept = PygmentsBridge("html", "default")
+    kept.highlight_block = build_speed.HighlightedCode(kept, tmp_path)
+    first = kept.highlight_block(SESSION, "pycon", linenos=False)
+    assert first == plain.highlight_block(SESSION, "pycon", linenos=False)
+    (file,) = tmp_path.rglob("*.html")
+    file.write_text("what the next build reads", encoding="utf-8")
+    assert kept.highlight_block(SESSION, "pycon", linenos=False) == "what the next build reads"
+
+
+def test_a_block_is_kept_apart_from_the_same_code_with_other_options_or_style(tmp_path):
+    bridges = [PygmentsBridge("html", "default"), PygmentsBridge("html", "monokai")]
+    for bridge in bridges:
+        bridge.highlight_block = build_speed.HighlightedCode(bridge, tmp_path)
+    bridges[0].highlight_block(SESSION, "pycon", linenos=False)
+    bridges[0].highlight_block(SESSION, "pycon", linenos=True)
+    bridges[0].highlight_block(SESSION, "python", linenos=False)
+    bridges[1].highlight_block(SESSION, "pycon", linenos=False)
+    assert len(list(tmp_path.rglob("*.html"))) == 4
+
+
+def test_a_block_whose_highlighting_logs_a_warning_is_not_kept(tmp_path, caplog):
+    bridge = PygmentsBridge("html", "default")
+    bridge.highlight_block = build_speed.HighlightedCode(bridge, tmp_path)
+    for _ in range(2):
+        bridge.highlight_block(SESSION, "no-such-language", linenos=False)
+    assert [r.levelname for r in caplog.records] == ["WARNING", "WARNING"]
+    assert list(tmp_path.rglob("*.html")) == []
