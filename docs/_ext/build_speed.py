@@ -1,4 +1,4 @@
-"""A faster build, the same site: every hook into Sphinx's, docutils' or furo's internals that
+"""A faster build, the same site: every hook into Sphinx's, docutils' or Jinja's internals that
 makes the build faster lives here, and nowhere else.
 
 Each hook replaces one piece of work the build did again and again with the same result, and
