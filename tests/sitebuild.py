@@ -9,9 +9,8 @@ the extensions ``docs/conf.py`` names. Every language's build imports the same m
 so this process imports them once and forks the builds from it (``os.fork``): each
 language still runs ``python -m sphinx``'s ``main`` with its own command line, in a
 process of its own, with an application, configuration and environment of its own; only
-the imported modules (and the compiled Pygments lexers of the Python examples) come
-ready. Where ``os.fork`` is missing, each language runs ``python -m sphinx`` in a
-subprocess, as before.
+the imported modules (and reStructuredText's compiled patterns) come ready. Where
+``os.fork`` is missing, each language runs ``python -m sphinx`` in a subprocess, as before.
 
 The languages share one folder of highlighted code blocks, ``<doctrees>/_highlighted``
 (``build_speed_highlighted``, see docs/_ext/build_speed.py): the examples are the same in
@@ -79,12 +78,11 @@ def _import_for_builds() -> None:
             importlib.import_module(module)
         except ImportError:
             pass  # the build reports it, as it would have
-    # Compile the regular expressions every build compiles on first use: the Python lexers'
-    # token tables, and reStructuredText's state transitions and inline markup patterns.
+    # Compile the regular expressions every build compiles on first use: reStructuredText's
+    # state transitions and inline markup patterns. (Not the Pygments lexers' token tables:
+    # a build that finds all its code blocks highlighted already never needs them.)
     from docutils.core import publish_doctree
-    from pygments.lexers import PythonConsoleLexer, PythonLexer
 
-    PythonConsoleLexer(), PythonLexer()
     publish_doctree("A\n=\n\n*b* ``c`` `d`_\n\n- e\n\n.. _d: f\n", settings_overrides=QUIET)
 
 
