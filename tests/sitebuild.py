@@ -70,14 +70,16 @@ def _import_for_builds() -> None:
         *getattr(sphinx.application, "_first_party_extensions", ()),
         *getattr(sphinx.application, "_first_party_themes", ()),
     ]
-    # conf.py puts docs/_ext on sys.path, as it does for Sphinx
-    conf = runpy.run_path(str(DOCS / "conf.py"))
+    try:  # conf.py puts docs/_ext on sys.path, as it does for Sphinx
+        conf = runpy.run_path(str(DOCS / "conf.py"))
+    except Exception:  # each build reports it, in its own words
+        conf = {}
     modules += [*conf.get("extensions", ()), conf.get("html_theme", "")]
-    for module in modules:
+    for module in filter(None, modules):
         try:
             importlib.import_module(module)
-        except ImportError:
-            pass  # the build reports it, as it would have
+        except Exception:
+            pass  # the build that imports it reports it, as it would have
     # Compile the regular expressions every build compiles on first use: reStructuredText's
     # state transitions and inline markup patterns. (Not the Pygments lexers' token tables:
     # a build that finds all its code blocks highlighted already never needs them.)
