@@ -221,12 +221,16 @@ class ParsedMessages:
 
     def __init__(self) -> None:
         self.kept: dict[tuple[str, str, int], list[nodes.Element]] = {}
+        self.environment = None
 
     def forget(self, *args) -> None:
         """At ``source-read``: nothing kept from another reading applies to the next."""
         self.kept = {}
 
     def __call__(self, source: str, source_path: str, source_line: int, **context):
+        if self.environment is None or self.environment() is not context["env"]:
+            self.forget()  # another build in the same process, with or without this extension
+            self.environment = weakref.ref(context["env"])
         key = (source, source_path, source_line)
         while self.kept.get(key):
             parsed = self.kept[key].pop(0)
