@@ -57,14 +57,17 @@ def doctest_2_0(session: nox.Session) -> None:
 def build_epub(session: nox.Session, language: str) -> None:
     """The offline edition (-W -n), put next to the language's pages: <lang>/<name>-<lang>.epub.
 
-    It reuses the HTML build's doctrees; its folder starts empty, because the ePub builder
-    packs every file it finds there into the book.
+    It reuses the HTML build's doctrees and highlighted code; its folder starts empty, because
+    the ePub builder packs every file it finds there into the book.
     """
     out = ROOT / "_build" / "epub" / language
     shutil.rmtree(out, ignore_errors=True)
+    doctrees = ROOT / "_build" / "doctrees"
     session.run(
         "sphinx-build", "-b", "epub", "-W", "-n", "--keep-going", "-q",
-        "-D", f"language={language}", "-d", str(ROOT / "_build" / "doctrees" / language),
+        "-D", f"language={language}", "-d", str(doctrees / language),
+        # the code blocks the HTML build highlighted (tests/sitebuild.py, build_speed.py)
+        "-D", f"build_speed_highlighted={doctrees / '_highlighted'}",
         "docs", str(out),
     )  # fmt: skip
     (book,) = out.glob("*.epub")

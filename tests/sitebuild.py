@@ -3,42 +3,152 @@
 Each language is a separate ``sphinx-build -W -n`` process (so the machine's cores
 are used); their output is printed per language when they finish, and the exit
 status is non-zero when any build fails. ``nox -s docs`` and ``nox -s bench`` use it.
+
+Most of Sphinx's start-up is importing: Sphinx with its built-in extensions, the theme,
+the extensions ``docs/conf.py`` names. Every language's build imports the same modules,
+so this process imports them once and forks the builds from it (``os.fork``): each
+language still runs ``python -m sphinx``'s ``main`` with its own command line, in a
+process of its own, with an application, configuration and environment of its own; only
+the imported modules (and reStructuredText's compiled patterns) come ready. Where
+``os.fork`` is missing, each language runs ``python -m sphinx`` in a subprocess, as before.
+
+The languages share one folder of highlighted code blocks, ``<doctrees>/_highlighted``
+(``build_speed_highlighted``, see docs/_ext/build_speed.py): the examples are the same in
+every language, so a block one language has highlighted is read by the other.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib
+import io
+import os
+import runpy
 import subprocess
 import sys
+import tempfile
+import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+HIGHLIGHTED = "_highlighted"  # under the doctree root: one folder for every language
 
 
-def command(language: str, out: Path, doctrees: Path, extra: list[str]) -> list[str]:
+def sphinx_arguments(language: str, out: Path, doctrees: Path, extra: list[str]) -> list[str]:
     return [
-        sys.executable, "-m", "sphinx", "-b", "html", "-W", "-n", "--keep-going", "-q",
+        "-b", "html", "-W", "-n", "--keep-going", "-q",
         "-D", f"language={language}", "-d", str(doctrees / language),
-        str(ROOT / "docs"), str(out / language), *extra,
+        # code is the same in every language: highlighted once (docs/_ext/build_speed.py)
+        "-D", f"build_speed_highlighted={doctrees / HIGHLIGHTED}",
+        str(DOCS), str(out / language), *extra,
     ]  # fmt: skip
 
 
+def command(language: str, out: Path, doctrees: Path, extra: list[str]) -> list[str]:
+    return [sys.executable, "-m", "sphinx", *sphinx_arguments(language, out, doctrees, extra)]
+
+
+QUIET = {"report_level": 5, "halt_level": 5, "warning_stream": False}
+
+
+def preload() -> str:
+    """Import what every language's build imports (nothing here runs an extension's setup);
+    what the imports print, which each build would have printed."""
+    with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.redirect_stderr(out):
+        _import_for_builds()
+    return out.getvalue()
+
+
+def _import_for_builds() -> None:
+    import sphinx.application
+    import sphinx.cmd.build  # noqa: F401
+
+    modules = [
+        *sphinx.application.builtin_extensions,
+        *getattr(sphinx.application, "_first_party_extensions", ()),
+        *getattr(sphinx.application, "_first_party_themes", ()),
+    ]
+    try:  # conf.py puts docs/_ext on sys.path, as it does for Sphinx
+        conf = runpy.run_path(str(DOCS / "conf.py"))
+    except Exception:  # each build reports it, in its own words
+        conf = {}
+    modules += [*conf.get("extensions", ()), conf.get("html_theme", "")]
+    for module in filter(None, modules):
+        try:
+            importlib.import_module(module)
+        except Exception:
+            pass  # the build that imports it reports it, as it would have
+    # Compile the regular expressions every build compiles on first use: reStructuredText's
+    # state transitions and inline markup patterns. (Not the Pygments lexers' token tables:
+    # a build that finds all its code blocks highlighted already never needs them.)
+    from docutils.core import publish_doctree
+
+    publish_doctree("A\n=\n\n*b* ``c`` `d`_\n\n- e\n\n.. _d: f\n", settings_overrides=QUIET)
+
+
+def fork_build(arguments: list[str], log) -> int:
+    """Run ``python -m sphinx ARGUMENTS`` in a forked child writing to ``log``; its pid."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid:
+        return pid
+    status = 1
+    try:  # the child: never returns into the caller
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        import sphinx.cmd.build
+
+        status = sphinx.cmd.build.main(arguments)
+    except SystemExit as exit:
+        status = exit.code if isinstance(exit.code, int) else 1
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+
+
 def build(out: Path, doctrees: Path, languages: list[str], extra: list[str]) -> int:
-    running = {
-        language: subprocess.Popen(
-            command(language, out, doctrees, extra),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        for language in languages
-    }
+    forking = hasattr(os, "fork")
+    printed = preload() if forking else ""
+    forking = forking and threading.active_count() == 1  # forking a threaded process is unsafe
+    results: dict[str, tuple[int, str]] = {}
+    if forking:
+        logs = {language: tempfile.TemporaryFile("w+", encoding="utf-8") for language in languages}
+        pids = {
+            language: fork_build(sphinx_arguments(language, out, doctrees, extra), logs[language])
+            for language in languages
+        }
+        for language, pid in pids.items():
+            _, wait_status = os.waitpid(pid, 0)
+            logs[language].seek(0)
+            output = printed + logs[language].read()
+            results[language] = (os.waitstatus_to_exitcode(wait_status), output)
+            logs[language].close()
+    else:
+        running = {
+            language: subprocess.Popen(
+                command(language, out, doctrees, extra),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            for language in languages
+        }
+        for language, process in running.items():
+            output, _ = process.communicate()
+            results[language] = (process.returncode, output)
     failed = []
-    for language, process in running.items():
-        output, _ = process.communicate()
+    for language, (returncode, output) in results.items():
         for line in output.splitlines():
             print(f"[{language}] {line}")
-        if process.returncode:
+        if returncode:
             failed.append(language)
     if failed:
         print(f"build failed for: {', '.join(failed)}", file=sys.stderr)

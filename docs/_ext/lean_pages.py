@@ -3,7 +3,10 @@
 - A page that shows no code (the search page, the general index) loads neither the code colours
   (``pygments.css``) nor the copy button's script and styles.
 - ``pygments.css`` keeps only the rules for token classes that some page of the site uses; the
-  theme writes rules for every token class of the light and of the dark style.
+  theme writes rules for every token class of the light and of the dark style, at every build.
+  The token classes of each page are recorded with its size and modification time
+  (``lean_pages_tokens.json`` in the doctree folder), so a build reads only the pages that
+  changed since: a one-page rebuild reads the pages it wrote, a clean build reads them all.
 - ``translations.js`` (the interface strings of Sphinx's scripts, in a translated site) keeps only
   the messages that some script of the site asks for; Sphinx copies its whole catalog.
 - ``searchindex.js`` and ``translations.js`` are written with their text as UTF-8 instead of
@@ -63,12 +66,36 @@ def drop_unused_code_assets(
     context["script_files"] = [s for s in context["script_files"] if s.filename not in CODE_ASSETS]
 
 
-def used_token_classes(outdir: Path) -> set[str]:
+TOKEN_RECORD = "lean_pages_tokens.json"
+
+
+def token_classes(page: Path) -> list[str]:
     used: set[str] = set()
+    for block in HIGHLIGHTED_BLOCK.findall(page.read_text(encoding="utf-8")):
+        used.update(TOKEN_CLASS.findall(block))
+    return sorted(used)
+
+
+def used_token_classes(outdir: Path, record_path: Path) -> set[str]:
+    """The token classes that the pages in ``outdir`` use. A page whose size and modification
+    time are the ones recorded is not read again; the record is then brought up to date."""
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+        recorded = record["pages"] if record["outdir"] == str(outdir) else {}
+    except (OSError, ValueError, KeyError, TypeError):
+        recorded = {}
+    pages = {}
     for page in outdir.rglob("*.html"):
-        for block in HIGHLIGHTED_BLOCK.findall(page.read_text(encoding="utf-8")):
-            used.update(TOKEN_CLASS.findall(block))
-    return used
+        name = page.relative_to(outdir).as_posix()
+        stat = page.stat()
+        known = recorded.get(name)
+        if known and known[:2] == [stat.st_size, stat.st_mtime_ns]:
+            pages[name] = known
+        else:
+            pages[name] = [stat.st_size, stat.st_mtime_ns, token_classes(page)]
+    record_path.parent.mkdir(parents=True, exist_ok=True)
+    record_path.write_text(json.dumps({"outdir": str(outdir), "pages": pages}), encoding="utf-8")
+    return {token for _, _, classes in pages.values() for token in classes}
 
 
 def trim_pygments_css(path: Path, used: set[str]) -> None:
@@ -126,7 +153,8 @@ def slim_static_files(app: Sphinx, exception: Exception | None) -> None:
     outdir = Path(app.builder.outdir)
     pygments_css = outdir / "_static" / "pygments.css"
     if pygments_css.is_file():
-        trim_pygments_css(pygments_css, used_token_classes(outdir))
+        used = used_token_classes(outdir, Path(app.doctreedir) / TOKEN_RECORD)
+        trim_pygments_css(pygments_css, used)
     search_index = outdir / "searchindex.js"
     if search_index.is_file():
         compact_search_index(search_index)

@@ -1,0 +1,578 @@
+"""A faster build, the same site: every hook into Sphinx's, docutils' or Jinja's internals that
+makes the build faster lives here, and nowhere else.
+
+Each hook replaces one piece of work the build did again and again with the same result, and
+says what it replaces. Each one relies on how a pinned version (pyproject.toml) works inside, so
+:func:`check_internals` compares the source of every function a hook copies or relies on with
+the source it was written against, and stops the build with an error naming the hook when one
+differs (after an upgrade): a hook must be reviewed, never silently produce a different page.
+
+- :class:`ReusingRSTParser` (reading): docutils builds a new reStructuredText state machine,
+  15 states compiling their transition tables, and a new inline-markup parser with its regular
+  expressions, for every text it parses. Sphinx parses every translated message on its own
+  (twice: Locale transform, phases 1 and 2), 2,500 times for the Russian site, and a state
+  machine costs about a millisecond to build: the parser keeps one idle state machine and one
+  inline parser and reuses them, as docutils itself reuses its nested state machines
+  (``RSTState.nested_sm_cache``).
+- :class:`ParsedMessages` (reading): the Locale transform parses every translated message
+  twice: in its first pass, to find the section titles and glossary terms among them (every
+  other message's parse is thrown away), and again in its second pass, which uses it. The
+  hook keeps what the first pass parsed, and hands it to the second pass for the same text
+  at the same place, unless the first pass used it or parsing it numbered anything (index
+  targets, ids) or reported a problem: those are parsed again, as before.
+- :func:`iterative_fast_findall` (reading and writing): docutils walks a tree for a node class
+  (``findall(SomeClass)``, ``findall()``) with a recursive generator: a generator frame for
+  every node, and every node found is passed up through one frame per level above it. Sphinx's
+  transforms and post-transforms walk every page some 40 times that way. The hook walks with
+  one generator and a stack of the children lists' iterators: the same nodes in the same
+  order, read from the same live lists at the same moments, 1.5-2 times faster.
+- :func:`node_matcher_findall` (reading and writing): Sphinx finds nodes with a
+  ``NodeMatcher`` (node classes and attribute values), which docutils' ``findall`` can only
+  call as a generic condition: a generator frame and a call for every node of the document.
+  The Locale transform alone does it once for every translated section title, over the whole
+  page. The hook walks the tree with docutils' own fast walk for the matcher's classes and
+  asks the matcher about those nodes only: the same nodes, in the same order, 2-4 times faster.
+- :func:`lazy_repr_domxml` (reading): Sphinx's ``is_translatable`` passes the XML of the node
+  to ``logger.debug`` when it skips a node (every code block, in both passes of the Locale
+  transform), and ``repr_domxml`` builds that XML with minidom before the logger can decide
+  to drop the message, as it does unless the build is run with ``-vv``. The hook passes an
+  object that builds the same text when (and only when) the message is written.
+- :func:`titles_only_toctree` (writing): furo draws the sidebar of every page from
+  ``toctree(titles_only=True, maxdepth=-1, ...)``. Sphinx answers it by deep-copying every
+  page's whole table of contents, every section at every level, and then dropping all but the
+  page titles; for each of the site's pages. The hook hands Sphinx tables of contents already
+  reduced to what ``titles_only`` keeps, made once per build, for that call only.
+- :func:`keep_compiled_templates` (writing): Jinja compiles the theme's templates into Python
+  at every build, a tenth of a second that a one-page rebuild spends again and again. Jinja's
+  own bytecode cache keeps the compiled templates in the doctree folder (gone with a clean
+  build), each checked against its template's source; a template that changed is compiled
+  again. The folder's name says how the templates are compiled (Jinja's version, the
+  environment's class and extensions), so a different set-up never reads another's code.
+- :class:`HighlightedCode` (writing): Pygments takes a quarter of the writing, for code that
+  is the same in every language and, in a rebuild, on every page that did not change its
+  examples. Each highlighted block is kept as a file named after everything its HTML depends
+  on (the code, its language and options, the style, the Pygments and Sphinx versions, the
+  lexers Sphinx was given); a block that was highlighted before, by this language or by
+  another one being built next to it, is read instead of highlighted again. The files live in
+  the doctree folder (``tests/sitebuild.py`` gives both languages the same folder, under its
+  doctree root), so a clean build starts without them. A block whose highlighting logged
+  anything (an unknown lexer, a lexing error) is not kept: its warning comes every time.
+- :func:`reuse_code_formatters` (writing): Sphinx makes a new Pygments ``HtmlFormatter`` for
+  every code block, and each one builds the whole stylesheet of its style (every token type)
+  before it writes a line. A formatter keeps nothing from one block to the next (only a memo
+  of the span each token type opens), so one formatter per set of options serves them all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import weakref
+from pathlib import Path
+
+import docutils.statemachine
+import jinja2
+import pygments
+import sphinx
+import sphinx.environment
+import sphinx.highlighting
+import sphinx.transforms.i18n
+import sphinx.util.nodes
+from docutils import nodes
+from docutils.parsers.rst import states
+from docutils.statemachine import StringList
+from pygments.formatters import HtmlFormatter
+from sphinx import addnodes
+from sphinx.application import Sphinx
+from sphinx.builders.html import StandaloneHTMLBuilder
+from sphinx.domains.std import make_glossary_term
+from sphinx.environment import BuildEnvironment
+from sphinx.environment.adapters import toctree as toctree_adapter
+from sphinx.errors import ExtensionError
+from sphinx.highlighting import PygmentsBridge, lexers
+from sphinx.parsers import RSTParser
+from sphinx.util.nodes import NodeMatcher
+
+#: Each internal function a hook copies or relies on, with the digest of its source for the
+#: pinned versions: the first 16 hex digits of the SHA-256 of its lines in its module's file.
+INTERNALS: dict[str, tuple[object, str]] = {}
+
+
+def relies_on(function, digest: str) -> None:
+    INTERNALS[f"{function.__module__}.{function.__qualname__}"] = (function, digest)
+
+
+def source_lines(code) -> tuple[int, int]:
+    """The first and last line of a function's source, nested functions included."""
+    last = max((line for _, _, line in code.co_lines() if line is not None), default=0)
+    for constant in code.co_consts:
+        if hasattr(constant, "co_lines"):
+            last = max(last, source_lines(constant)[1])
+    return code.co_firstlineno, last
+
+
+def source_digest(function) -> str:
+    """Digest of the function's source lines (``inspect.getsource`` would parse the module's
+    tokens for each function: a tenth of a second at every start-up)."""
+    code = function.__code__
+    first, last = source_lines(code)
+    with open(code.co_filename, "rb") as file:
+        lines = file.read().splitlines()[first - 1 : last]
+    return hashlib.sha256(b"\n".join(lines)).hexdigest()[:16]
+
+
+def check_internals() -> None:
+    """Stop the build when a function a hook relies on is not the one it was written for."""
+    changed = [
+        name for name, (function, digest) in INTERNALS.items() if source_digest(function) != digest
+    ]
+    if changed:
+        raise ExtensionError(
+            "docs/_ext/build_speed.py relies on internals that changed in the installed "
+            f"versions: {', '.join(changed)}. Review the hook that names each one, then "
+            "update its digest."
+        )
+
+
+# --- reading: one reStructuredText state machine, reused ------------------------------------
+
+
+def reusable_inliner() -> states.Inliner:
+    """An inline-markup parser that compiles its patterns once per combination of settings.
+
+    ``RSTStateMachine.run`` calls ``init_customizations`` on every run; on a reused inliner
+    that would also append the implicit patterns (URIs, PEP, RFC) again on every run. (Not a
+    subclass: ``init_customizations`` reads its pattern parts from ``vars(self.__class__)``.)
+    """
+    inliner = states.Inliner()
+    customize = inliner.init_customizations
+    customized_for = []
+
+    def init_customizations(settings) -> None:
+        key = (
+            getattr(settings, "character_level_inline_markup", False),
+            settings.pep_references,
+            settings.rfc_references,
+        )
+        if customized_for != [key]:
+            inliner.implicit_dispatch = []
+            customize(settings)
+            customized_for[:] = [key]
+
+    inliner.init_customizations = init_customizations
+    return inliner
+
+
+relies_on(states.Inliner.init_customizations, "6374d3b2c7a59f84")
+
+
+class ReusingRSTParser(RSTParser):
+    """Sphinx's reStructuredText parser, with a state machine and an inliner that outlive one
+    parse. A parse that starts while another runs (never seen, but possible from an extension)
+    gets a new state machine, as before."""
+
+    _idle: list[states.RSTStateMachine] = []
+    _inliner = reusable_inliner()
+
+    def parse(self, inputstring: str | StringList, document: nodes.document) -> None:
+        # Sphinx's RSTParser.parse, with the state machine taken from the idle list
+        self.setup_parse(inputstring, document)  # type: ignore[arg-type]
+        debug = document.reporter.debug_flag
+        idle = self._idle
+        machine = idle.pop() if idle and idle[-1].debug == debug else self._new_state_machine(debug)
+        self.statemachine = machine
+
+        if isinstance(inputstring, str):
+            lines = docutils.statemachine.string2lines(
+                inputstring,
+                tab_width=document.settings.tab_width,
+                convert_whitespace=True,
+            )
+            inputlines = StringList(lines, document.current_source)
+        else:
+            inputlines = inputstring
+
+        self.decorate(inputlines)
+        machine.run(inputlines, document, inliner=self._inliner)
+        self.finish_parse()
+        self._idle.append(machine)
+
+    def _new_state_machine(self, debug: bool) -> states.RSTStateMachine:
+        return states.RSTStateMachine(
+            state_classes=self.state_classes, initial_state=self.initial_state, debug=debug
+        )
+
+
+relies_on(RSTParser.parse, "be04ad0c7a94341d")
+relies_on(states.RSTStateMachine.run, "e07e602d32f26234")
+relies_on(docutils.statemachine.StateMachine.run, "3a38e9b74cfcbdf6")
+
+
+# --- reading: each translated message parsed once -------------------------------------------
+
+_parse_message = sphinx.transforms.i18n._publish_msgstr
+
+
+class ParsedMessages:
+    """Stands in for ``sphinx.transforms.i18n._publish_msgstr`` (parse one translated message
+    into a node): returns a node parsed earlier from the same text at the same place of the
+    same page, if nobody has used it, or else parses the text."""
+
+    def __init__(self) -> None:
+        self.kept: dict[tuple[str, str, int], list[nodes.Element]] = {}
+        self.environment = None
+
+    def forget(self, *args) -> None:
+        """At ``source-read``: nothing kept from another reading applies to the next."""
+        self.kept = {}
+
+    def __call__(self, source: str, source_path: str, source_line: int, **context):
+        if self.environment is None or self.environment() is not context["env"]:
+            self.forget()  # another build in the same process, with or without this extension
+            self.environment = weakref.ref(context["env"])
+        key = (source, source_path, source_line)
+        while self.kept.get(key):
+            parsed = self.kept[key].pop(0)
+            if unused(parsed):
+                return parsed
+        serial_numbers = context["env"].current_document._serial_numbers
+        numbered_before = dict(serial_numbers)
+        parsed = _parse_message(source, source_path, source_line, **context)
+        if serial_numbers == numbered_before and not any(
+            True for _ in parsed.findall(nodes.system_message)
+        ):
+            self.kept.setdefault(key, []).append(parsed)
+        return parsed
+
+
+def unused(parsed: nodes.Element) -> bool:
+    """True unless the node's children were moved into the page (a title or a glossary term
+    in the first pass: ``_NodeUpdater.update_leaves``, ``make_glossary_term``)."""
+    return all(child.parent is parsed for child in parsed.children)
+
+
+relies_on(sphinx.transforms.i18n._publish_msgstr, "3693eff0a3dcd6b3")
+relies_on(sphinx.transforms.i18n.Locale.apply, "73d9cda3703dfe77")
+relies_on(sphinx.transforms.i18n._NodeUpdater.update_leaves, "1995f48f0cc50daf")
+relies_on(sphinx.transforms.i18n._NodeUpdater.update_title_mapping, "22ed1f26e2b57698")
+relies_on(make_glossary_term, "bcb8fccee8d562b6")
+relies_on(sphinx.environment._CurrentDocument.new_serial_number, "3a71cb5b7e072f50")
+
+
+# --- reading and writing: walking the tree without a generator per node ---------------------
+
+
+def iterative_fast_findall(self: nodes.Node, cls):
+    """``Node._fast_findall``: the nodes of the tree under ``self`` (``self`` first) that are
+    instances of ``cls``, depth first. As in the recursive original, a node's ``children`` are
+    read once the node itself has been yielded (and checked), and each list is iterated live."""
+    if isinstance(self, cls):
+        yield self
+    stack = [iter(self.children)]
+    while stack:
+        for child in stack[-1]:
+            if isinstance(child, cls):
+                yield child
+            if child.children:
+                stack.append(iter(child.children))
+                break
+        else:
+            stack.pop()
+
+
+def iterative_superfast_findall(self: nodes.Node):
+    """``Node._superfast_findall``: every node of the tree under ``self``, depth first."""
+    yield self
+    stack = [iter(self.children)]
+    while stack:
+        for child in stack[-1]:
+            yield child
+            if child.children:
+                stack.append(iter(child.children))
+                break
+        else:
+            stack.pop()
+
+
+relies_on(nodes.Node._superfast_findall, "883cc7e87c8b99e6")
+relies_on(
+    nodes.Text.__new__, "c0d5b5a610f5b8b2"
+)  # a Text node's children: the empty tuple (class body)
+
+
+# --- reading and writing: finding nodes by class and attributes -----------------------------
+
+_generic_node_matcher_findall = NodeMatcher.findall
+
+
+def node_matcher_findall(self: NodeMatcher, node: nodes.Node):
+    """``NodeMatcher.findall``: the nodes of the tree under ``node`` (``node`` included), in
+    document order, that the matcher matches. ``_fast_findall`` yields, in the same order, the
+    nodes that are instances of the matcher's classes, which ``match`` checks first anyway."""
+    if not self.classes:
+        yield from _generic_node_matcher_findall(self, node)
+        return
+    for found in node._fast_findall(self.classes):
+        if self.match(found):
+            yield found
+
+
+relies_on(NodeMatcher.findall, "f914fc52d5fef53d")
+relies_on(NodeMatcher.match, "ab9e12807565ac04")
+relies_on(nodes.Node.findall, "d613b7f60e18577a")
+relies_on(nodes.Node._fast_findall, "1a854e043fcadd00")
+
+
+# --- reading: debug messages that nobody reads ----------------------------------------------
+
+_eager_repr_domxml = sphinx.util.nodes.repr_domxml
+
+
+class LazyDomXML:
+    """The text ``repr_domxml(node, length)`` returns, made when a message is formatted."""
+
+    __slots__ = ("node", "length", "text")
+
+    def __init__(self, node: nodes.Node, length: int) -> None:
+        self.node, self.length, self.text = node, length, None
+
+    def __str__(self) -> str:
+        if self.text is None:
+            self.text = _eager_repr_domxml(self.node, self.length)
+        return self.text
+
+    def __repr__(self) -> str:
+        return repr(str(self))
+
+
+def lazy_repr_domxml(node: nodes.Node, length: int = 80) -> LazyDomXML:
+    return LazyDomXML(node, length)
+
+
+# every caller passes the result to logger.debug only: see is_translatable
+relies_on(sphinx.util.nodes.repr_domxml, "098b022c9a9303fb")
+relies_on(sphinx.util.nodes.is_translatable, "6f807da2306b4075")
+relies_on(sphinx.util.nodes.apply_source_workaround, "37680fb022fae9df")
+
+
+# --- writing: the sidebar's titles-only table of contents -----------------------------------
+
+
+def titles_only_toc(toc: nodes.bullet_list) -> nodes.bullet_list:
+    """A page's table of contents (``env.tocs[page]``) as the ``titles_only`` step of
+    ``_entries_from_toctree`` leaves it: each top-level entry keeps its title and, in place of
+    its sections, the toctrees found anywhere under them. Only what is kept is copied."""
+    reduced = toc.copy()
+    for top_level in toc.children:
+        if len(top_level) > 1:
+            entry = top_level.copy()
+            entry += top_level[0].deepcopy()
+            if subtrees := [subtree.deepcopy() for subtree in top_level.findall(addnodes.toctree)]:
+                entry += top_level[1].copy()
+                entry[1][:] = subtrees
+            entry += [child.deepcopy() for child in top_level.children[2:]]  # never seen
+        else:
+            entry = top_level.deepcopy()
+        reduced += entry
+    return reduced
+
+
+def titles_only_tocs(env: BuildEnvironment) -> dict[str, nodes.bullet_list] | None:
+    """Every page's reduced table of contents, made once per build; None when a page's table
+    of contents has an ``only`` node (Sphinx decides on those while copying, before it drops
+    the sections, so reducing first could keep a toctree it would not)."""
+    if env not in _TITLES_ONLY_TOCS:
+        if any(any(True for _ in toc.findall(addnodes.only)) for toc in env.tocs.values()):
+            _TITLES_ONLY_TOCS[env] = None
+        else:
+            _TITLES_ONLY_TOCS[env] = {page: titles_only_toc(toc) for page, toc in env.tocs.items()}
+    return _TITLES_ONLY_TOCS[env]
+
+
+#: The reduced tables of contents of the environment being written; made again after every
+#: reading phase (``env-updated``), so never from an older state of the pages.
+_TITLES_ONLY_TOCS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def forget_titles_only_tocs(app: Sphinx, env: BuildEnvironment) -> None:
+    _TITLES_ONLY_TOCS.pop(env, None)
+
+
+def titles_only_toctree(app: Sphinx, pagename: str, templatename: str, context: dict, doctree):
+    """Wrap the page's ``toctree()`` (before furo calls it) so that a ``titles_only`` call
+    resolves against the reduced tables of contents. The result is the same tree: the step
+    that reduces them comes before anything else looks below a page's title."""
+    toctree = context.get("toctree")
+    if toctree is None or not isinstance(app.builder, StandaloneHTMLBuilder):
+        return
+    env = app.env
+
+    def toctree_with_titles_only(**kwargs):
+        reduced = titles_only_tocs(env) if kwargs.get("titles_only") else None
+        if reduced is None:
+            return toctree(**kwargs)
+        tocs, env.tocs = env.tocs, reduced
+        try:
+            return toctree(**kwargs)
+        finally:
+            env.tocs = tocs
+
+    context["toctree"] = toctree_with_titles_only
+
+
+relies_on(toctree_adapter._entries_from_toctree, "ca7b4c4bf718605e")
+relies_on(toctree_adapter._toctree_entry, "b7ca689263201ba8")
+relies_on(toctree_adapter._toctree_standard_entry, "44d2c3941aba0f93")
+relies_on(toctree_adapter._toctree_copy_seq, "5c4a4284823cfe91")
+relies_on(toctree_adapter._resolve_toctree, "21803b0f88d6b10d")
+relies_on(toctree_adapter.global_toctree_for_doc, "497dee3e3e1ec1a0")
+relies_on(StandaloneHTMLBuilder._get_local_toctree, "db8dc7d0e09d7d9f")
+
+
+# --- writing: templates compiled once ------------------------------------------------------
+
+
+def keep_compiled_templates(app: Sphinx) -> None:
+    templates = getattr(app.builder, "templates", None)
+    environment = getattr(templates, "environment", None)
+    if not isinstance(environment, jinja2.Environment) or environment.bytecode_cache:
+        return
+    set_up = repr(
+        (
+            jinja2.__version__,
+            type(environment).__qualname__,
+            sorted(environment.extensions),
+            environment.autoescape,
+        )
+    )
+    folder = (
+        Path(app.doctreedir)
+        / "_compiled_templates"
+        / hashlib.sha256(set_up.encode()).hexdigest()[:16]
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    environment.bytecode_cache = jinja2.FileSystemBytecodeCache(str(folder))
+
+
+# --- writing: one Pygments formatter per set of options -------------------------------------
+
+
+class ReusedFormatters:
+    """Stands in for ``PygmentsBridge.formatter`` (the class it instantiates for each block):
+    returns the formatter made earlier with the same options."""
+
+    def __init__(self, formatter_class) -> None:
+        self.formatter_class = formatter_class
+        self.made: dict = {}
+
+    def __call__(self, **options):
+        try:
+            key = tuple(sorted(options.items()))
+            hash(key)
+        except TypeError:  # an option that is a list (``hl_lines``): a formatter of its own
+            return self.formatter_class(**options)
+        if key not in self.made:
+            self.made[key] = self.formatter_class(**options)
+        return self.made[key]
+
+
+class HighlightedCode:
+    """Stands in for a ``PygmentsBridge``'s ``highlight_block``: returns the HTML kept for the
+    same block, or highlights it and keeps the result (written to a temporary file, then
+    renamed: builds running side by side may write the same block at the same time)."""
+
+    def __init__(self, bridge: PygmentsBridge, folder: Path) -> None:
+        self.highlight = bridge.highlight_block
+        self.folder = folder
+        style = bridge.formatter_args["style"]
+        formatter = getattr(bridge.formatter, "formatter_class", bridge.formatter)
+        self.set_up = repr(
+            (
+                sphinx.__version__,
+                pygments.__version__,
+                f"{formatter.__module__}.{formatter.__qualname__}",
+                f"{style.__module__}.{style.__qualname__}",
+                sorted((name, type(lexer).__qualname__) for name, lexer in lexers.items()),
+            )
+        )
+        self.logged = LoggedRecords()
+
+    def __call__(self, source, lang, opts=None, force=False, location=None, **kwargs):
+        options = sorted((opts or {}).items())
+        key = repr((self.set_up, source, lang, options, force, sorted(kwargs.items())))
+        name = hashlib.sha256(key.encode()).hexdigest()
+        kept = self.folder / name[:2] / f"{name}.html"
+        try:
+            return kept.read_text(encoding="utf-8")
+        except OSError:
+            pass
+        with self.logged:
+            highlighted = self.highlight(source, lang, opts, force, location, **kwargs)
+        if not self.logged.any:
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            temporary = kept.with_suffix(f".{os.getpid()}.tmp")
+            temporary.write_text(highlighted, encoding="utf-8")
+            os.replace(temporary, kept)
+        return highlighted
+
+
+class LoggedRecords(logging.Filter):
+    """While active: whether ``sphinx.highlighting`` logged anything (warnings included)."""
+
+    def __enter__(self) -> None:
+        self.any = False
+        sphinx.highlighting.logger.logger.addFilter(self)
+
+    def __exit__(self, *exception) -> None:
+        sphinx.highlighting.logger.logger.removeFilter(self)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        self.any = True
+        return True
+
+
+def keep_highlighted_code(app: Sphinx) -> None:
+    bridge = getattr(app.builder, "highlighter", None)
+    if not isinstance(bridge, PygmentsBridge) or bridge.dest != "html":
+        return
+    folder = app.config.build_speed_highlighted or Path(app.doctreedir) / "_highlighted"
+    bridge.highlight_block = HighlightedCode(bridge, Path(folder))
+
+
+# the result depends on nothing but the arguments, the bridge's style and the lexers
+relies_on(PygmentsBridge.get_lexer, "ffa84786471bbdd0")
+
+
+def reuse_code_formatters(app: Sphinx) -> None:
+    for name in ("highlighter", "dark_highlighter"):
+        bridge = getattr(app.builder, name, None)
+        if isinstance(bridge, PygmentsBridge) and bridge.formatter is HtmlFormatter:
+            bridge.formatter = ReusedFormatters(bridge.formatter)
+
+
+relies_on(PygmentsBridge.__init__, "40140ffb0f7ef46f")
+relies_on(PygmentsBridge.get_formatter, "b736fe0c476788c4")
+relies_on(PygmentsBridge.highlight_block, "8b2c950cd94c1c80")
+relies_on(HtmlFormatter.format_unencoded, "8bc6f083bde3044a")
+relies_on(HtmlFormatter._format_lines, "098293dca1274de6")
+
+
+def setup(app: Sphinx) -> dict:
+    check_internals()
+    app.add_source_parser(ReusingRSTParser, override=True)
+    nodes.Node._fast_findall = iterative_fast_findall
+    nodes.Node._superfast_findall = iterative_superfast_findall
+    NodeMatcher.findall = node_matcher_findall
+    sphinx.transforms.i18n._publish_msgstr = parsed_messages = ParsedMessages()
+    app.connect("source-read", parsed_messages.forget)
+    sphinx.util.nodes.repr_domxml = lazy_repr_domxml
+    # before furo's handler (priority 500), which computes the navigation tree
+    app.connect("html-page-context", titles_only_toctree, priority=400)
+    app.connect("env-updated", forget_titles_only_tocs)
+    app.connect("builder-inited", reuse_code_formatters)
+    app.connect("builder-inited", keep_compiled_templates)
+    # after reuse_code_formatters: the kept blocks' HTML comes from the same formatters
+    app.connect("builder-inited", keep_highlighted_code)
+    app.add_config_value("build_speed_highlighted", None, "", types=[str, type(None)])
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,263 @@
+"""What the hooks of docs/_ext/build_speed.py must keep: each one gives the build the same
+result as the code it replaces, and each stops the build when the code it relies on changes.
+
+The built sites are compared as a whole by ``nox -s docs`` (tests/site/); these checks take
+each hook on its own, on inputs chosen to reach its corners.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import textwrap
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from docutils import frontend, nodes
+from docutils.core import publish_doctree
+from docutils.utils import new_document
+from sphinx.errors import ExtensionError
+from sphinx.highlighting import PygmentsBridge
+from sphinx.parsers import RSTParser
+from sphinx.util.nodes import NodeMatcher
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+import build_speed  # noqa: E402  (docs/_ext is not a package)
+
+#: A page with most of what reStructuredText nests: sections, lists in lists, a table,
+#: a literal block, inline markup, references and targets.
+SAMPLE = textwrap.dedent(
+    """\
+    Title
+    =====
+
+    A paragraph with *emphasis*, ``code``, `a link <https://example.org/>`_ and a target_.
+
+    .. _target:
+
+    Section
+    -------
+
+    - one *two* ``three``
+
+      - nested ``four`` and "five"
+      - six
+
+    1. seven
+    2. eight
+
+    ===== =====
+    a     ``b``
+    c     *d*
+    ===== =====
+
+    ::
+
+        literal "text"
+
+    Term
+       Definition with `interpreted` text.
+    """
+)
+
+QUIET = {"report_level": 5, "halt_level": 5, "warning_stream": False}
+
+
+def original(name: str):
+    """The function a hook replaced, as build_speed.py recorded it before replacing it."""
+    return build_speed.INTERNALS[name][0]
+
+
+def doctree() -> nodes.document:
+    return publish_doctree(SAMPLE, settings_overrides=QUIET)
+
+
+@pytest.fixture(autouse=True)
+def docutils_walks(monkeypatch):
+    """docutils' own walks, whatever an in-process build has installed (a recursive walk
+    calls itself through the class)."""
+    for walk in ("_fast_findall", "_superfast_findall"):
+        monkeypatch.setattr(nodes.Node, walk, original(f"docutils.nodes.Node.{walk}"))
+
+
+# --- the internals the hooks rely on ---------------------------------------------------------
+
+
+def test_every_internal_a_hook_relies_on_is_the_one_it_was_written_for():
+    assert len(build_speed.INTERNALS) > 20
+    build_speed.check_internals()
+
+
+def test_a_changed_function_no_longer_matches_its_digest(tmp_path, monkeypatch):
+    module = tmp_path / "some_internal.py"
+    source = "def helper(x):\n    def inner():\n        return x + 1\n    return inner\n"
+    module.write_text(source, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    helper = importlib.import_module("some_internal").helper
+    monkeypatch.setitem(
+        build_speed.INTERNALS, "some_internal.helper", (helper, build_speed.source_digest(helper))
+    )
+    build_speed.check_internals()
+    # a change in the nested function's last line is a change of the function
+    module.write_text(source.replace("x + 1", "x + 2"), encoding="utf-8")
+    with pytest.raises(ExtensionError, match="some_internal.helper"):
+        build_speed.check_internals()
+
+
+# --- walking the tree ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [nodes.Text, nodes.Element, nodes.paragraph, nodes.reference, (nodes.literal, nodes.emphasis)],
+    ids=lambda c: getattr(c, "__name__", "tuple"),
+)
+def test_the_iterative_walk_finds_the_same_nodes_in_the_same_order(condition):
+    tree = doctree()
+    recursive = list(original("docutils.nodes.Node._fast_findall")(tree, condition))
+    iterative = list(build_speed.iterative_fast_findall(tree, condition))
+    assert len(recursive) > 1
+    assert [id(node) for node in iterative] == [id(node) for node in recursive]
+
+
+def test_the_iterative_walk_of_every_node_finds_the_same_nodes():
+    tree = doctree()
+    recursive = list(original("docutils.nodes.Node._superfast_findall")(tree))
+    assert [id(n) for n in build_speed.iterative_superfast_findall(tree)] == [
+        id(n) for n in recursive
+    ]
+
+
+@pytest.mark.parametrize("walk", ["_fast_findall", "_superfast_findall"])
+def test_both_walks_see_the_same_tree_when_it_changes_during_the_walk(walk):
+    """Nodes replaced, removed and added while the walk goes on: as SmartQuotes replaces
+    every text node while it walks, and as transforms remove and add nodes."""
+
+    def walk_and_change(function) -> tuple[list[str], str]:
+        tree = doctree()
+        seen = []
+        arguments = (nodes.Node,) if walk == "_fast_findall" else ()
+        for node in function(tree, *arguments):
+            seen.append(node.shortrepr() if isinstance(node, nodes.Text) else node.tagname)
+            if isinstance(node, nodes.Text) and node.parent is not None:
+                node.parent.replace(node, nodes.Text(node.upper()))
+            elif isinstance(node, nodes.bullet_list) and isinstance(node.parent, nodes.list_item):
+                node.parent.remove(node)  # the walk still goes into the removed list
+            elif isinstance(node, nodes.paragraph):
+                node += nodes.Text(" added")  # found by a walk that reads the list live
+            elif isinstance(node, nodes.emphasis):
+                later = node.parent.children[node.parent.index(node) + 1 :]
+                if later:
+                    node.parent.remove(later[0])  # never found, by a walk that reads it live
+        return seen, tree.pformat()
+
+    replaced = getattr(build_speed, f"iterative{walk}")
+    assert walk_and_change(replaced) == walk_and_change(original(f"docutils.nodes.Node.{walk}"))
+
+
+@pytest.mark.parametrize(
+    "matcher",
+    [
+        NodeMatcher(nodes.reference, refuri="https://example.org/"),
+        NodeMatcher(nodes.Element, ids=[]),
+        NodeMatcher(nodes.target, refname="target"),
+        NodeMatcher(nodes.paragraph, nodes.literal),
+    ],
+)
+def test_a_node_matcher_finds_the_same_nodes_as_docutils_generic_walk(matcher):
+    tree = doctree()
+    generic = [id(node) for node in tree.findall(matcher)]  # findall calls it as a condition
+    assert [id(node) for node in build_speed.node_matcher_findall(matcher, tree)] == generic
+
+
+# --- parsing ---------------------------------------------------------------------------------
+
+
+def parse(parser_class, text: str) -> str:
+    settings = frontend.get_default_settings(RSTParser)
+    for name, value in QUIET.items():
+        setattr(settings, name, value)
+    document = new_document("<sample>", settings)
+    parser = parser_class()
+    parser._config = SimpleNamespace(rst_prolog=None, rst_epilog=None)  # as Sphinx sets it
+    parser.parse(text, document)
+    return document.pformat()
+
+
+@pytest.fixture
+def idle_state_machines():
+    """The parser's idle list, emptied for the test and given back afterwards."""
+    idle = build_speed.ReusingRSTParser._idle
+    kept = idle[:]
+    idle.clear()
+    yield idle
+    idle[:] = kept
+
+
+def test_a_reused_state_machine_parses_as_a_new_one(idle_state_machines):
+    texts = [SAMPLE, "Only *one* paragraph, ``with`` `inline` markup_.", SAMPLE, "- a\n- b\n"]
+    fresh = [parse(RSTParser, text) for text in texts]
+    assert [parse(build_speed.ReusingRSTParser, text) for text in texts] == fresh
+    assert len(idle_state_machines) == 1  # one machine, kept between parses
+
+
+def test_a_parse_that_starts_while_another_runs_gets_a_state_machine_of_its_own(
+    idle_state_machines,
+):
+    parse(build_speed.ReusingRSTParser, "A first parse leaves its machine idle.")
+    (first,) = idle_state_machines
+    idle_state_machines.pop()  # now in use by a parse that has not finished
+    assert parse(build_speed.ReusingRSTParser, SAMPLE) == parse(RSTParser, SAMPLE)
+    assert len(idle_state_machines) == 1
+    assert idle_state_machines[0] is not first
+
+
+# --- the Locale transform's second pass ------------------------------------------------------
+
+
+def test_a_parsed_message_used_in_the_first_pass_is_not_handed_out_again():
+    paragraph = publish_doctree("Some *words*.", settings_overrides=QUIET)[0]
+    assert build_speed.unused(paragraph)
+    title = nodes.title()
+    title.children = paragraph.children  # what _NodeUpdater.update_leaves does
+    for child in paragraph.children:
+        child.parent = title
+    assert not build_speed.unused(paragraph)
+
+
+# --- highlighted code ------------------------------------------------------------------------
+
+SESSION = '>>> print("spam")\nspam\n'
+
+
+def test_a_kept_block_is_the_html_pygments_writes(tmp_path):
+    plain = PygmentsBridge("html", "default")
+    kept = PygmentsBridge("html", "default")
+    kept.highlight_block = build_speed.HighlightedCode(kept, tmp_path)
+    first = kept.highlight_block(SESSION, "pycon", linenos=False)
+    assert first == plain.highlight_block(SESSION, "pycon", linenos=False)
+    (file,) = tmp_path.rglob("*.html")
+    file.write_text("what the next build reads", encoding="utf-8")
+    assert kept.highlight_block(SESSION, "pycon", linenos=False) == "what the next build reads"
+
+
+def test_a_block_is_kept_apart_from_the_same_code_with_other_options_or_style(tmp_path):
+    bridges = [PygmentsBridge("html", "default"), PygmentsBridge("html", "monokai")]
+    for bridge in bridges:
+        bridge.highlight_block = build_speed.HighlightedCode(bridge, tmp_path)
+    bridges[0].highlight_block(SESSION, "pycon", linenos=False)
+    bridges[0].highlight_block(SESSION, "pycon", linenos=True)
+    bridges[0].highlight_block(SESSION, "python", linenos=False)
+    bridges[1].highlight_block(SESSION, "pycon", linenos=False)
+    assert len(list(tmp_path.rglob("*.html"))) == 4
+
+
+def test_a_block_whose_highlighting_logs_a_warning_is_not_kept(tmp_path, caplog):
+    bridge = PygmentsBridge("html", "default")
+    bridge.highlight_block = build_speed.HighlightedCode(bridge, tmp_path)
+    for _ in range(2):
+        bridge.highlight_block(SESSION, "no-such-language", linenos=False)
+    assert [r.levelname for r in caplog.records] == ["WARNING", "WARNING"]
+    assert list(tmp_path.rglob("*.html")) == []
