@@ -48,12 +48,16 @@ TIMINGS = (
 )
 
 
+def _remembered(timings: Path) -> dict[str, float]:
+    try:
+        return json.loads(timings.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # none yet, or unreadable: it is only a hint
+        return {}
+
+
 def longest_first(pages: list[Path], timings: Path = TIMINGS) -> list[Path]:
     """The pages in the order workers should take them: the longest first."""
-    try:
-        known = json.loads(timings.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        known = {}
+    known = _remembered(timings)
 
     def expected_seconds(page: Path) -> float:
         return known.get(shown_path(page), page.stat().st_size / 100_000)
@@ -63,10 +67,7 @@ def longest_first(pages: list[Path], timings: Path = TIMINGS) -> list[Path]:
 
 def remember_timings(results: list[PageResult], timings: Path = TIMINGS) -> None:
     """Keep how long each page took for the next run's order (best effort: a hint only)."""
-    try:
-        known = json.loads(timings.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        known = {}
+    known = _remembered(timings)
     known.update({result.page: round(result.seconds, 3) for result in results if result.seconds})
     try:
         timings.parent.mkdir(parents=True, exist_ok=True)

@@ -31,17 +31,17 @@ class ExampleReport(pytest.TestReport):
 
 class PageFile(pytest.File):
     def collect(self):
-        if harness.prompt_lines(self.path.read_text(encoding="utf-8")):
-            yield PageExamples.from_parent(self, name="examples")
+        if examples := len(harness.prompt_lines(self.path.read_text(encoding="utf-8"))):
+            yield PageExamples.from_parent(self, name="examples", examples=examples)
 
 
 class PageExamples(pytest.Item):
     """Every ``>>>`` example of one page, run in order; each one gets its own verdict."""
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, *, examples: int, **kwargs) -> None:
         super().__init__(**kwargs)
         self.user_properties.append(PAGE_ITEM)
-        self.examples = len(harness.prompt_lines(self.path.read_text(encoding="utf-8")))
+        self.examples = examples  # counted at collection: progress and the header use it
 
     def runtest(self) -> None:
         workers = self.config.stash.get(WORKERS, None)
