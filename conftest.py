@@ -1,9 +1,7 @@
 """pytest entry point: the pages, the snippet programs and the specifications in tests/.
 
-Kept light on purpose. ``pytest_configure`` starts the snippet programs the run
-includes (separate processes, so they work while pytest imports SQLAlchemy,
-collects and runs the pages), then loads the plugin that makes pages tests,
-``tests/pytest_guide.py``.
+Kept light on purpose: the command-line options, and the plugin that makes pages
+and snippet programs tests, ``tests/pytest_guide.py``, loaded in ``pytest_configure``.
 """
 
 from __future__ import annotations
@@ -13,8 +11,6 @@ import importlib
 from pathlib import Path
 
 import pytest
-
-from tests import programs
 
 
 def page_workers_option(value: str) -> int | str:
@@ -68,11 +64,5 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if not config.option.collectonly:
-        config.stash[programs.STARTED] = {
-            program: programs.RunningSnippet(program)
-            for program in programs.programs()
-            if programs.named_by(program, config.args, config.invocation_params.dir)
-        }
     if not config.pluginmanager.has_plugin("guide"):
         config.pluginmanager.register(importlib.import_module("tests.pytest_guide"), "guide")

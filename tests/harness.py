@@ -18,7 +18,6 @@ import time
 import traceback
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -28,8 +27,18 @@ from sybil.evaluators.doctest import OutputChecker
 from sybil.parsers.rest import DocTestParser
 from sybil.parsers.rest.lexers import DirectiveLexer
 
-ROOT = Path(__file__).resolve().parent.parent
-DOCS = ROOT / "docs"
+from tests.pagefiles import (  # noqa: F401  (the facts about pages, re-exported for the specs)
+    DOCS,
+    PROMPT,
+    ROOT,
+    SCRATCH,
+    Outcome,
+    PageResult,
+    is_page,
+    pages,
+    prompt_lines,
+    shown_path,
+)
 
 #: ELLIPSIS stands only for run-to-run noise (see ``NOISE`` below); whitespace
 #: is normalized because SQLAlchemy's echoed DDL carries tabs and blank lines.
@@ -81,12 +90,6 @@ class ReleaseLineSkip:
         )
 
 
-def shown_path(path: str | Path) -> str:
-    """A page's path as reports show it: relative to the checkout when it is inside it."""
-    path = Path(path)
-    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
-
-
 class GuideDocTestParser:
     """Every ``>>>`` example of a page, release-line blocks included.
 
@@ -112,16 +115,12 @@ class GuideDocTestParser:
             yield region
 
 
-#: Where pages get their temporary directory: memory (tmpfs) when the system has it, because
-#: SQLite syncs every commit to disk and the pages commit often; else the usual temporary folder.
-SCRATCH = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
-
-
-def page_setup(namespace: dict) -> None:
-    """Each page starts in a fresh namespace, inside its own temporary directory."""
+def page_setup(namespace: dict, scratch: str | None = None) -> None:
+    """Each page starts in a fresh namespace, inside its own temporary directory
+    (in ``scratch``, else in :data:`~tests.pagefiles.SCRATCH`)."""
     namespace["__harness_environ__"] = dict(os.environ)
     namespace["__harness_cwd__"] = os.getcwd()
-    workdir = tempfile.mkdtemp(prefix="guide-page-", dir=SCRATCH)
+    workdir = tempfile.mkdtemp(prefix="guide-page-", dir=scratch or SCRATCH)
     namespace["__harness_tmp__"] = workdir
     os.chdir(workdir)
 
@@ -141,30 +140,6 @@ def page_teardown(namespace: dict) -> None:
     os.chdir(namespace["__harness_cwd__"])
     shutil.rmtree(namespace["__harness_tmp__"], ignore_errors=True)
     namespace.clear()
-
-
-def is_page(path: Path) -> bool:
-    """A page of the guide: a ``.rst`` file under ``docs/``, outside the build folder."""
-    return path.suffix == ".rst" and path.is_relative_to(DOCS) and "_build" not in path.parts
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """The verdict on one example: ``passed``, ``failed`` or ``skipped``, with the why."""
-
-    line: int
-    status: str
-    detail: str = ""
-
-
-@dataclass
-class PageResult:
-    """Every example's verdict, or ``error`` when the page itself could not run."""
-
-    page: str
-    outcomes: list[Outcome] = field(default_factory=list)
-    seconds: float = 0.0
-    error: str = ""
 
 
 class _PageRunner(doctest.DocTestRunner):
@@ -204,12 +179,13 @@ class _PageRunner(doctest.DocTestRunner):
         self._verdict(example, "failed", detail + textwrap.indent(trace, "    "))
 
 
-def run_page(path: Path) -> PageResult:
+def run_page(path: Path, scratch: str | None = None) -> PageResult:
     """Run every example of one page, in order, in a fresh namespace and directory.
 
     Examples of another release line are not run; they are reported as skipped
     with the reason. A failing example does not stop the page: each example
     gets its own verdict, as the reader would see it when pasting them in order.
+    The page's temporary directory is made in ``scratch`` when given.
     """
     started = time.perf_counter()
     shown = shown_path(path)
@@ -227,7 +203,7 @@ def run_page(path: Path) -> PageResult:
     runnable = [example for example in examples if example.line not in skips]
     runner = _PageRunner(shown, {id(example.parsed): example.line for example in runnable})
     namespace: dict = {"__name__": "__test__"}  # as Sybil names a page's module
-    page_setup(namespace)
+    page_setup(namespace, scratch)
     try:
         test = doctest.DocTest(
             [example.parsed for example in runnable], namespace, shown, str(path), 0, None
@@ -275,21 +251,6 @@ def warm_up() -> None:
 
 
 # --- facts about the pages, used by the specifications ---------------------
-
-PROMPT = re.compile(r"^[ \t]*>>>(?: (?P<source>.*))?$", re.MULTILINE)
-
-
-def pages() -> list[Path]:
-    return sorted(p for p in DOCS.rglob("*.rst") if "_build" not in p.parts)
-
-
-def prompt_lines(text: str) -> list[int]:
-    """Line numbers (1-based) of ``>>>`` lines that carry code."""
-    return [
-        text.count("\n", 0, m.start()) + 1
-        for m in PROMPT.finditer(text)
-        if (m.group("source") or "").strip() and not m.group("source").lstrip().startswith("#")
-    ]
 
 
 def parsed_examples(path: Path) -> list[Example]:

@@ -1,17 +1,24 @@
-"""Run pages in forked worker processes while pytest reports their verdicts.
+"""Run pages, and snippet programs, in forked processes while pytest reports their verdicts.
 
 Pages are independent (each runs in a fresh namespace and directory, and CI
-proves it by running them in reverse order), so they can run side by side. The
-workers are forked from the pytest process once collection is over: they
-inherit the imported modules and the configuration, and start in milliseconds.
-Each worker takes the next page from a shared queue (a pipe holding page
-numbers), runs it with :func:`tests.harness.run_page` and sends the pickled
-:class:`~tests.harness.PageResult` back on its own pipe. The pytest process
-reports a page's verdicts when its item comes up, waiting for them if needed.
+proves it by running them in reverse order), so they can run side by side.
+
+The pytest process never imports SQLAlchemy itself. As soon as pytest is
+configured, it forks one *preparing process* (:meth:`PageWorkers.start`), which
+imports the harness and SQLAlchemy, warms SQLAlchemy up, and starts the snippet
+programs the run names, each in a process forked from it
+(:func:`tests.programs.run_forked`). Meanwhile pytest collects. Then pytest sends
+the pages, in the order to run them (:meth:`PageWorkers.run`), and the preparing
+process forks the page workers: each takes the next page from a shared queue (a
+pipe of page numbers), runs it with :func:`tests.harness.run_page` and sends
+the pickled :class:`~tests.pagefiles.PageResult` back. The preparing process
+passes every result to pytest on one channel, whole, and ends when everything
+it started has ended. So SQLAlchemy is imported once, beside pytest's own
+start-up instead of after it, and every worker and program inherits it ready.
 
 A worker that dies leaves its pages without a result; they are reported as
 errors with the worker's exit status and the end of what it printed, instead
-of hanging the run.
+of hanging the run. A preparing process that fails is reported the same way.
 
 The queue holds the longest pages first (a few pages wait on purpose, for pool
 timeouts and the like), so that no long page starts last. How long a page
@@ -26,18 +33,21 @@ import json
 import os
 import pickle
 import select
+import shutil
 import signal
 import sys
 import tempfile
+import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
-from tests.harness import PageResult, run_page, shown_path
+from tests import programs
+from tests.pagefiles import SCRATCH, PageResult, shown_path
 
 _TASK = 4  # bytes per page number in the queue
-_SIZE = 8  # bytes of the length prefix of a result
+_SIZE = 8  # bytes of the length prefix of a message
 
 
 #: Seconds each page took in the last run, by page: only used to order the queue.
@@ -83,120 +93,194 @@ def available() -> bool:
     return hasattr(os, "fork")
 
 
+def _prepare() -> None:
+    """What the preparing process does before it forks anything: import and warm up."""
+    from tests import harness
+
+    harness.warm_up()
+
+
+def _message(kind: str, value: object) -> bytes:
+    payload = pickle.dumps((kind, value))
+    return len(payload).to_bytes(_SIZE, "big") + payload
+
+
+def _split(buffer: bytes) -> tuple[list[bytes], bytes]:
+    """The whole messages at the start of ``buffer`` (length prefix included), and the rest."""
+    whole = []
+    while len(buffer) >= _SIZE:
+        end = _SIZE + int.from_bytes(buffer[:_SIZE], "big")
+        if len(buffer) < end:
+            break
+        whole.append(buffer[:end])
+        buffer = buffer[end:]
+    return whole, buffer
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _read_log(log_fd: int) -> str:
+    os.lseek(log_fd, 0, os.SEEK_SET)
+    return os.read(log_fd, 1 << 20).decode("utf-8", "replace")[-4000:]
+
+
+def _how(status: int) -> str:
+    code = os.waitstatus_to_exitcode(status)
+    return f"killed by signal {-code}" if code < 0 else f"exit status {code}"
+
+
 class PageWorkers:
-    """A pool of forked processes that run the given pages, each exactly once."""
+    """The pytest side: one preparing process, which forks the page workers and programs."""
 
     def __init__(
         self,
-        pages: list[Path],
         workers: int,
+        snippets: Iterable[Path] = (),
         context: Callable[[], AbstractContextManager[object]] = nullcontext,
+        prepare: Callable[[], None] = _prepare,
+        program_timeout: float = 60,
     ) -> None:
-        self.pages = list(pages)
-        self.workers = max(1, min(workers, len(self.pages)))
+        self.workers = max(1, workers)
+        self.snippets = list(snippets)  # started as soon as the preparing process is ready
         self.context = context  # entered in each worker around its pages (warning filters)
+        self.prepare = prepare
+        self.program_timeout = program_timeout
         self.results: dict[str, PageResult] = {}
-        self._running: dict[int, tuple[int, int]] = {}  # result fd -> (pid, log fd)
-        self._buffers: dict[int, bytes] = {}
-        self._exits: list[str] = []
+        self.program_runs: dict[str, programs.ProgramRun] = {}
+        self._problems: list[str] = []  # dead workers, a failed preparing process
+        self._pid = 0
+        self._control = self._channel = -1
+        self._buffer = b""
+        self.scratch = ""  # every page's and program's temporary directory is made in it
 
-    # -- parent side ---------------------------------------------------------
+    # -- pytest side -----------------------------------------------------------
 
     def start(self) -> None:
-        task_read, task_write = os.pipe()
-        queue = b"".join(i.to_bytes(_TASK, "big") for i in range(len(self.pages)))
-        os.write(task_write, queue)  # all of it fits in the pipe (a few bytes per page)
-        os.close(task_write)
-        # Objects that exist now are never garbage: moving them out of the collector's reach
-        # keeps a page's gc.collect() fast and stops it from copying the parent's memory.
-        gc.freeze()
-        for _ in range(self.workers):
-            result_read, result_write = os.pipe()
-            log_fd, _ = tempfile.mkstemp(prefix="guide-worker-", suffix=".log")
-            sys.stdout.flush()
-            sys.stderr.flush()
-            pid = os.fork()
-            if pid == 0:  # the worker: never returns
-                os.close(result_read)
-                self._work(task_read, result_write, log_fd)
-            os.close(result_write)
-            self._running[result_read] = (pid, log_fd)
-            self._buffers[result_read] = b""
-        os.close(task_read)
-        gc.unfreeze()
+        """Fork the preparing process; it starts the programs as soon as it is ready."""
+        self.scratch = tempfile.mkdtemp(prefix="guide-run-", dir=SCRATCH)
+        control_read, self._control = os.pipe()
+        self._channel, channel_write = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the preparing process: never returns
+            os.close(self._control)
+            os.close(self._channel)
+            self._serve(control_read, channel_write)
+        os.setpgid(pid, pid)  # its own process group: close() ends it with all it started
+        self._pid = pid
+        os.close(control_read)
+        os.close(channel_write)
+
+    def run(self, pages: list[Path], snippets: Iterable[Path] | None = None) -> None:
+        """Run ``pages`` in this order; ``snippets``: the programs still wanted (default: all)."""
+        wanted = self.snippets if snippets is None else list(snippets)
+        order = pickle.dumps(([str(page) for page in pages], [str(p) for p in wanted]))
+        try:
+            _write_all(self._control, order)
+        except BrokenPipeError:  # the preparing process is gone: result() says why
+            pass
+        os.close(self._control)
+        self._control = -1
 
     def result(self, page: Path) -> PageResult:
-        """The page's result, waiting for the workers until it arrives."""
+        """The page's result, waiting for it if needed."""
         key = shown_path(page)
-        while key not in self.results and self._running:
-            ready, _, _ = select.select(list(self._running), [], [])
-            for fd in ready:
-                self._receive(fd)
+        while key not in self.results and self._receive():
+            pass
         if key not in self.results:
-            died = "; ".join(self._exits) or "no worker ran it"
-            return PageResult(key, error=f"{key} got no result from the page workers: {died}")
+            why = self._why()
+            return PageResult(key, error=f"{key} got no result from the page workers: {why}")
         return self.results[key]
 
+    def program_run(self, program: Path) -> programs.ProgramRun:
+        """How a snippet program ran, waiting for it if needed."""
+        key = str(program)
+        while key not in self.program_runs and self._receive():
+            pass
+        if key not in self.program_runs:
+            return programs.ProgramRun(key, error=f"{program.name} did not run: {self._why()}")
+        return self.program_runs[key]
+
     def close(self) -> None:
-        """Stop the workers that are still running (after ``-x`` or an interrupt)."""
-        for fd, (pid, log_fd) in list(self._running.items()):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            os.waitpid(pid, 0)
-            self._forget(fd, log_fd)
+        """End whatever still runs (after ``-x``, an interrupt, or a run with no pages),
+        and remove what it left in the scratch directory."""
+        if self._control >= 0:
+            os.close(self._control)
+            self._control = -1
+        if self._pid:
+            self._end_preparing_process()
+        if self._channel >= 0:
+            os.close(self._channel)
+            self._channel = -1
+        if self.scratch:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            self.scratch = ""
 
-    def _receive(self, fd: int) -> None:
-        chunk = os.read(fd, 1 << 16)
-        if chunk:
-            buffer = self._buffers[fd] + chunk
-            while len(buffer) >= _SIZE:
-                size = int.from_bytes(buffer[:_SIZE], "big")
-                if len(buffer) < _SIZE + size:
-                    break
-                result: PageResult = pickle.loads(buffer[_SIZE : _SIZE + size])
-                self.results[result.page] = result
-                buffer = buffer[_SIZE + size :]
-            self._buffers[fd] = buffer
-            return
-        pid, log_fd = self._running[fd]  # end of file: the worker has exited
-        _, status = os.waitpid(pid, 0)
-        code = os.waitstatus_to_exitcode(status)
-        if code:
-            how = f"killed by signal {-code}" if code < 0 else f"exit status {code}"
-            os.lseek(log_fd, 0, os.SEEK_SET)
-            printed = os.read(log_fd, 1 << 20).decode("utf-8", "replace")[-4000:]
-            self._exits.append(f"worker {pid} ended with {how}; it printed:\n{printed}")
-        self._forget(fd, log_fd)
+    def _end_preparing_process(self) -> None:
+        # Asked first, it ends its workers and programs and waits for them; killed with all
+        # of its process group if it does not end within two seconds.
+        os.kill(self._pid, signal.SIGTERM)
+        deadline = time.monotonic() + 2
+        while not os.waitpid(self._pid, os.WNOHANG)[0]:
+            if time.monotonic() > deadline:
+                os.killpg(self._pid, signal.SIGKILL)
+                os.waitpid(self._pid, 0)
+                break
+            time.sleep(0.01)
+        self._pid = 0
 
-    def _forget(self, fd: int, log_fd: int) -> None:
-        del self._running[fd]
-        os.close(fd)
-        os.close(log_fd)
+    def _why(self) -> str:
+        return "; ".join(self._problems) or "no worker ran it"
 
-    # -- worker side ---------------------------------------------------------
+    def _receive(self) -> bool:
+        """Read what the preparing process sent; False once it has ended."""
+        if self._channel < 0:
+            return False
+        chunk = os.read(self._channel, 1 << 16)
+        if not chunk:
+            os.close(self._channel)
+            self._channel = -1
+            _, status = os.waitpid(self._pid, 0)
+            self._pid = 0
+            if os.waitstatus_to_exitcode(status) and not self._problems:
+                self._problems.append(f"the preparing process ended with {_how(status)}")
+            return False
+        messages, self._buffer = _split(self._buffer + chunk)
+        for message in messages:
+            kind, value = pickle.loads(message[_SIZE:])
+            if kind == "page":
+                self.results[value.page] = value
+            elif kind == "program":
+                self.program_runs[value.program] = value
+            else:  # "problem": a worker died, or the preparing process failed
+                self._problems.append(value)
+        return True
 
-    def _work(self, task_fd: int, result_fd: int, log_fd: int) -> None:
+    # -- the preparing process ---------------------------------------------------
+
+    def _serve(self, control_fd: int, channel_fd: int) -> None:
         code = 1
+        log = tempfile.TemporaryFile()  # noqa: SIM115  (what escapes goes here, not to pytest)
         try:
-            # Whatever escapes the examples goes to the worker's log, not to pytest's capture.
-            os.dup2(log_fd, 1)
-            os.dup2(log_fd, 2)
-            sys.stdout = sys.stderr = open(log_fd, "w", buffering=1, closefd=False)  # noqa: SIM115
+            os.setpgid(0, 0)
+            os.dup2(log.fileno(), 1)
+            os.dup2(log.fileno(), 2)
+            sys.stdout = sys.stderr = open(log.fileno(), "w", buffering=1, closefd=False)  # noqa: SIM115
             signal.signal(signal.SIGINT, signal.SIG_DFL)
-            with self.context():
-                while task := os.read(task_fd, _TASK):
-                    page = self.pages[int.from_bytes(task, "big")]
-                    try:
-                        result = run_page(page)
-                    except Exception:  # a fault of the harness, not of an example
-                        result = PageResult(shown_path(page), error=traceback.format_exc())
-                    payload = pickle.dumps(result)
-                    _write_all(result_fd, len(payload).to_bytes(_SIZE, "big") + payload)
+            _Preparing(self, control_fd, channel_fd).serve()
             code = 0
         except BaseException:
-            traceback.print_exc()
+            sys.stderr.flush()
+            problem = f"the preparing process failed:\n{traceback.format_exc()}"
+            try:
+                _write_all(channel_fd, _message("problem", problem))
+            except OSError:
+                pass
         finally:
             try:
                 sys.stdout.flush()
@@ -204,7 +288,163 @@ class PageWorkers:
                 os._exit(code)
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
+class _Preparing:
+    """The preparing process's loop: fork, forward results, notice what ended."""
+
+    def __init__(self, owner: PageWorkers, control_fd: int, channel_fd: int) -> None:
+        self.owner = owner
+        self.control_fd = control_fd
+        self.channel_fd = channel_fd
+        self.order = b""
+        self.workers: dict[int, tuple[int, object]] = {}  # result fd -> (pid, log file)
+        self.buffers: dict[int, bytes] = {}
+        self.running: dict[int, programs.StartedProgram] = {}  # snippet programs, by done fd
+
+    def serve(self) -> None:
+        signal.signal(signal.SIGTERM, self.end)
+        self.owner.prepare()
+        gc.freeze()  # what exists now is never garbage: children's gc.collect() skips it
+        for program in self.owner.snippets:
+            self.start_program(Path(program))
+        while self.control_fd >= 0 or self.workers or self.running:
+            watched = [*self.workers, *self.running]
+            if self.control_fd >= 0:
+                watched.append(self.control_fd)
+            deadlines = [started.deadline for started in self.running.values()]
+            wait = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+            ready, _, _ = select.select(watched, [], [], wait)
+            for fd in ready:
+                if fd == self.control_fd:
+                    self.read_order()
+                elif fd in self.workers:
+                    self.forward(fd)
+                else:
+                    self.program_ended(fd)
+            for fd, started in list(self.running.items()):
+                if started.deadline <= time.monotonic():
+                    self.program_ended(fd, timed_out=True)
+
+    def end(self, signum: int, frame: object) -> None:
+        """On SIGTERM from pytest: end every worker and program, wait for them, exit."""
+        pids = [pid for pid, _ in self.workers.values()]
+        pids += [started.pid for started in self.running.values()]
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for pid in pids:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:  # waited for already
+                pass
+        os._exit(1)
+
+    def send(self, data: bytes) -> None:
+        _write_all(self.channel_fd, data)
+
+    def read_order(self) -> None:
+        chunk = os.read(self.control_fd, 1 << 16)
+        if chunk:
+            self.order += chunk
+            return
+        os.close(self.control_fd)
+        self.control_fd = -1
+        if not self.order:  # pytest closed without sending pages: nothing more to start
+            return
+        pages, wanted = pickle.loads(self.order)
+        for fd, started in list(self.running.items()):
+            if str(started.program) not in wanted:  # deselected after all (-k, -m)
+                started.stop()
+                del self.running[fd]
+        running = {str(started.program) for started in self.running.values()}
+        for program in wanted:
+            if program not in running and program not in map(str, self.owner.snippets):
+                self.start_program(Path(program))
+        self.start_workers([Path(page) for page in pages])
+
+    def start_program(self, program: Path) -> None:
+        started = programs.StartedProgram(
+            program, self.owner.program_timeout, self.in_child, self.owner.scratch
+        )
+        self.running[started.done_fd] = started
+
+    def start_workers(self, pages: list[Path]) -> None:
+        if not pages:
+            return
+        task_read, task_write = os.pipe()
+        os.write(task_write, b"".join(i.to_bytes(_TASK, "big") for i in range(len(pages))))
+        os.close(task_write)  # all of it fits in the pipe (a few bytes per page)
+        for _ in range(min(self.owner.workers, len(pages))):
+            result_read, result_write = os.pipe()
+            log = tempfile.TemporaryFile()  # noqa: SIM115
+            pid = os.fork()
+            if pid == 0:  # a worker: never returns
+                self.in_child()
+                os.close(result_read)
+                _work(pages, self.owner, task_read, result_write, log.fileno())
+            os.close(result_write)
+            self.workers[result_read] = (pid, log)
+            self.buffers[result_read] = b""
+        os.close(task_read)
+
+    def in_child(self) -> None:
+        """In a child: the default SIGTERM, and none of the preparing process's own pipes."""
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        for fd in [self.channel_fd, self.control_fd, *self.workers, *self.running]:
+            if fd >= 0:
+                os.close(fd)
+
+    def forward(self, fd: int) -> None:
+        chunk = os.read(fd, 1 << 16)
+        if chunk:
+            whole, self.buffers[fd] = _split(self.buffers[fd] + chunk)
+            self.send(b"".join(whole))
+            return
+        pid, log = self.workers.pop(fd)  # end of file: the worker has exited
+        del self.buffers[fd]
+        os.close(fd)
+        _, status = os.waitpid(pid, 0)
+        if os.waitstatus_to_exitcode(status):
+            printed = _read_log(log.fileno())
+            problem = f"worker {pid} ended with {_how(status)}; it printed:\n{printed}"
+            self.send(_message("problem", problem))
+        log.close()
+
+    def program_ended(self, fd: int, timed_out: bool = False) -> None:
+        started = self.running.pop(fd)
+        self.send(_message("program", started.finish(timed_out)))
+
+
+def _work(
+    pages: list[Path],
+    owner: PageWorkers,
+    task_fd: int,
+    result_fd: int,
+    log_fd: int,
+) -> None:
+    """A page worker: run pages from the queue until it is empty, then exit."""
+    from tests.harness import run_page
+
+    code = 1
+    try:
+        # Whatever escapes the examples goes to the worker's log, not to pytest's capture.
+        os.dup2(log_fd, 1)
+        os.dup2(log_fd, 2)
+        sys.stdout = sys.stderr = open(log_fd, "w", buffering=1, closefd=False)  # noqa: SIM115
+        with owner.context():
+            while task := os.read(task_fd, _TASK):
+                page = pages[int.from_bytes(task, "big")]
+                try:
+                    result = run_page(page, owner.scratch)
+                except Exception:  # a fault of the harness, not of an example
+                    result = PageResult(shown_path(page), error=traceback.format_exc())
+                _write_all(result_fd, _message("page", result))
+        code = 0
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+        finally:
+            os._exit(code)

@@ -2,7 +2,9 @@
 
 The machinery lives in ``tests/harness.py`` (running a page),
 ``tests/pageworkers.py`` (running pages side by side) and ``tests/programs.py``
-(running snippet programs); this module connects it to pytest. Each page is one
+(running snippet programs); this module connects it to pytest. It imports
+neither SQLAlchemy nor the harness: with page workers, their preparing
+process does, beside pytest's own start-up. Each page is one
 item; each of its examples is reported on its own (a dot, an F or an s; a
 failure names the page and the line), so the summary counts examples, not pages.
 """
@@ -15,7 +17,7 @@ from pathlib import Path
 import pytest
 from _pytest.warnings import catch_warnings_for_item
 
-from tests import harness, pageworkers, programs
+from tests import pagefiles, pageworkers, programs
 
 WORKERS = pytest.StashKey[pageworkers.PageWorkers]()
 PAGE_ITEM = ("guide", "page examples")  # a user property that marks a page item's own reports
@@ -31,7 +33,7 @@ class ExampleReport(pytest.TestReport):
 
 class PageFile(pytest.File):
     def collect(self):
-        if examples := len(harness.prompt_lines(self.path.read_text(encoding="utf-8"))):
+        if examples := len(pagefiles.prompt_lines(self.path.read_text(encoding="utf-8"))):
             yield PageExamples.from_parent(self, name="examples", examples=examples)
 
 
@@ -45,7 +47,12 @@ class PageExamples(pytest.Item):
 
     def runtest(self) -> None:
         workers = self.config.stash.get(WORKERS, None)
-        result = workers.result(self.path) if workers else harness.run_page(self.path)
+        if workers:
+            result = workers.result(self.path)
+        else:
+            from tests.harness import run_page  # SQLAlchemy is imported here, when first needed
+
+            result = run_page(self.path)
         if result.error:
             raise PageError(result.error)
         capture = self.config.pluginmanager.getplugin("capturemanager")
@@ -53,8 +60,8 @@ class PageExamples(pytest.Item):
             for outcome in result.outcomes:
                 self.ihook.pytest_runtest_logreport(report=self.example_report(outcome))
 
-    def example_report(self, outcome: harness.Outcome) -> ExampleReport:
-        page = harness.shown_path(self.path)
+    def example_report(self, outcome: pagefiles.Outcome) -> ExampleReport:
+        page = pagefiles.shown_path(self.path)
         longrepr: str | tuple[str, int, str] | None = None
         if outcome.status == "failed":
             longrepr = outcome.detail
@@ -75,7 +82,7 @@ class PageExamples(pytest.Item):
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self):
-        return self.path, 0, f"examples of {harness.shown_path(self.path)}"
+        return self.path, 0, f"examples of {pagefiles.shown_path(self.path)}"
 
 
 class SnippetFile(pytest.File):
@@ -92,8 +99,13 @@ class SnippetRun(pytest.Item):
         if not expected_file.exists():
             raise AssertionError(f"{program.name} has no expected output file {expected_file.name}")
         expected = expected_file.read_text(encoding="utf-8")
-        running = self.config.stash.get(programs.STARTED, {}).pop(program, None)
-        actual = (running or programs.RunningSnippet(program)).output()
+        workers = self.config.stash.get(WORKERS, None)
+        if workers:
+            run = workers.program_run(program)
+        else:
+            running = self.config.stash.get(programs.STARTED, {}).pop(program, None)
+            run = (running or programs.RunningSnippet(program)).finish()
+        actual = run.output()
         if actual != expected:
             raise AssertionError(
                 f"{program.name}: output differs from {expected_file.name}, "
@@ -107,7 +119,7 @@ class SnippetRun(pytest.Item):
 def pytest_collect_file(file_path: Path, parent):
     if file_path.suffix == ".py" and file_path.parent == programs.SNIPPETS:
         return SnippetFile.from_parent(parent, path=file_path)
-    if harness.is_page(file_path) or named_page(file_path, parent.config):
+    if pagefiles.is_page(file_path) or named_page(file_path, parent.config):
         return PageFile.from_parent(parent, path=file_path)
     return None
 
@@ -119,7 +131,7 @@ def named_page(file_path: Path, config: pytest.Config) -> bool:
     )
 
 
-def worker_count(config: pytest.Config, pages: int) -> int:
+def worker_count(config: pytest.Config) -> int:
     """How many worker processes run the pages: 0 runs them in the pytest process."""
     wanted = config.getoption("--page-workers")
     if wanted == "auto":
@@ -127,11 +139,53 @@ def worker_count(config: pytest.Config, pages: int) -> int:
         # Two per CPU: some pages mostly wait (pool timeouts, recycling, aiosqlite's thread),
         # and a CPU whose worker waits can run another page meanwhile.
         wanted = 2 * cpus
-    if wanted < 1 or pages < 2 or not pageworkers.available():
+    if wanted < 1 or not pageworkers.available():
         return 0
     if config.option.usepdb or config.option.trace:
         return 0  # a debugger needs the page in this process
-    return min(wanted, pages)
+    return wanted
+
+
+def reaches_pages(config: pytest.Config) -> bool:
+    """True when a command-line argument is, holds or lies in ``docs/``, or names a page."""
+    for arg in config.args:
+        path = (config.invocation_params.dir / arg.split("::")[0]).resolve()
+        if path.suffix == ".rst" or path == pagefiles.DOCS:
+            return True
+        if path in pagefiles.DOCS.parents or pagefiles.DOCS in path.parents:
+            return True
+    return False
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Start the snippet programs the run names, and the page workers' preparing process.
+
+    Both start before collection, so that they work while pytest collects.
+    """
+    if config.option.collectonly:
+        return
+    snippets = [
+        program
+        for program in programs.programs()
+        if programs.named_by(program, config.args, config.invocation_params.dir)
+    ]
+    count = worker_count(config)
+    if count and (snippets or reaches_pages(config)):
+        workers = pageworkers.PageWorkers(
+            count,
+            snippets,
+            # in the workers, warnings are what they are in a test: errors (pyproject.toml)
+            context=lambda: catch_warnings_for_item(
+                config, config.hook, "runtest", None, record=False
+            ),
+        )
+        workers.start()
+        config.add_cleanup(workers.close)
+        config.stash[WORKERS] = workers
+    else:
+        config.stash[programs.STARTED] = {
+            program: programs.RunningSnippet(program) for program in snippets
+        }
 
 
 @pytest.hookimpl(wrapper=True)
@@ -140,26 +194,17 @@ def pytest_runtestloop(session: pytest.Session):
     if config.option.collectonly:
         return (yield)
     pages = [item.path for item in session.items if isinstance(item, PageExamples)]
-    workers = None
-    if count := worker_count(config, len(pages)):
+    snippets = [item.path for item in session.items if isinstance(item, SnippetRun)]
+    workers = config.stash.get(WORKERS, None)
+    started = config.stash.setdefault(programs.STARTED, {})
+    if workers:
         reverse = config.getoption("--reverse-pages")  # then the item order is the point
-        workers = pageworkers.PageWorkers(
-            pages if reverse else pageworkers.longest_first(pages),
-            count,
-            # in the workers, warnings are what they are in a test: errors (pyproject.toml)
-            context=lambda: catch_warnings_for_item(
-                config, config.hook, "runtest", None, record=False
-            ),
-        )
-        harness.warm_up()  # shared by the workers, done once
-        workers.start()
-        config.stash[WORKERS] = workers
-    started = config.stash.setdefault(programs.STARTED, {})  # by conftest.py, early
-    selected = {item.path for item in session.items if isinstance(item, SnippetRun)}
-    for program in set(started) - selected:  # deselected after all (-k, -m)
-        started.pop(program).stop()
-    for program in selected - set(started):
-        started[program] = programs.RunningSnippet(program)
+        workers.run(pages if reverse else pageworkers.longest_first(pages), snippets)
+    else:
+        for program in set(started) - set(snippets):  # deselected after all (-k, -m)
+            started.pop(program).stop()
+        for program in set(snippets) - set(started):
+            started[program] = programs.RunningSnippet(program)
     try:
         return (yield)
     finally:
@@ -190,7 +235,7 @@ def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Ite
     if not pages:
         return None
     examples = sum(item.examples for item in pages)
-    workers = worker_count(config, len(pages))
-    where = f"{workers} worker processes" if workers else "this process"
+    workers = min(worker_count(config), len(pages)) if config.stash.get(WORKERS, None) else 0
+    where = {0: "this process", 1: "a worker process"}.get(workers, f"{workers} worker processes")
     on = f"{len(pages)} pages" if len(pages) > 1 else "1 page"
     return f"{examples} examples on {on}, run in {where}"

@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -168,18 +169,23 @@ def test_release_line_blocks_run_on_their_line_and_skip_visibly_on_the_other(tmp
     assert f"SQLAlchemy {other} only" in other_line.detail
 
 
+def worker_results(pages: list[Path], workers: int, **options) -> list[harness.PageResult]:
+    running = pageworkers.PageWorkers(workers, **options)
+    running.start()
+    try:
+        running.run(pages)
+        return [running.result(page) for page in pages]
+    finally:
+        running.close()
+
+
 def test_pages_run_by_workers_get_the_same_verdicts_as_in_the_test_process(tmp_path: Path):
     pages = []
     for number in range(4):
         page = tmp_path / f"page{number}.rst"
         page.write_text(WRONG_PAGE if number % 2 else "Right\n=====\n\n>>> 2 * 21\n42\n")
         pages.append(page)
-    workers = pageworkers.PageWorkers(pages, workers=2)
-    workers.start()
-    try:
-        by_workers = [workers.result(page) for page in pages]
-    finally:
-        workers.close()
+    by_workers = worker_results(pages, workers=2)
     in_process = [harness.run_page(page) for page in pages]
     assert [r.outcomes for r in by_workers] == [r.outcomes for r in in_process]
     assert not any(r.error for r in by_workers)
@@ -188,15 +194,71 @@ def test_pages_run_by_workers_get_the_same_verdicts_as_in_the_test_process(tmp_p
 def test_a_page_whose_worker_dies_is_an_error_that_names_the_page(tmp_path: Path):
     page = tmp_path / "dies.rst"
     page.write_text("Dies\n====\n\n>>> import os\n>>> _ = os.write(2, b'bye\\n'); os._exit(3)\n")
-    workers = pageworkers.PageWorkers([page], workers=1)
-    workers.start()
-    try:
-        result = workers.result(page)
-    finally:
-        workers.close()
+    [result] = worker_results([page], workers=1)
     assert result.error.startswith(f"{page} got no result from the page workers")
     assert "exit status 3" in result.error
     assert "bye" in result.error  # what the worker printed
+
+
+def cannot_prepare() -> None:
+    raise ImportError("no module named 'sqlalchemy'")
+
+
+def test_pages_are_errors_naming_the_cause_when_the_workers_cannot_be_prepared(tmp_path: Path):
+    page = tmp_path / "page.rst"
+    page.write_text("Page\n====\n\n>>> 1\n1\n")
+    [result] = worker_results([page], workers=1, prepare=cannot_prepare)
+    assert result.error.startswith(f"{page} got no result from the page workers")
+    assert "the preparing process failed" in result.error
+    assert "ImportError: no module named 'sqlalchemy'" in result.error
+
+
+def test_closing_the_page_workers_ends_every_process_and_removes_every_scratch_file(
+    tmp_path: Path,
+):
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    record = f"import os, time\nopen(os.path.join({str(pids)!r}, str(os.getpid())), 'w').close()\n"
+    page = tmp_path / "waits.rst"
+    page.write_text("Waits\n=====\n\n" + "".join(f">>> {line}\n" for line in record.splitlines()))
+    page.write_text(page.read_text() + ">>> time.sleep(30)\n")
+    program = tmp_path / "waits.py"
+    program.write_text(record + "time.sleep(30)\n")
+    running = pageworkers.PageWorkers(1, [program])
+    running.start()
+    running.run([page])
+    scratch = Path(running.scratch)
+    deadline = time.monotonic() + 30
+    while len(list(pids.iterdir())) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)  # until the page and the program both run
+    assert len(list(pids.iterdir())) == 2
+    assert len(list(scratch.iterdir())) == 2  # the page's and the program's directories
+    running.close()  # as after -x or Ctrl-C
+    for pid in pids.iterdir():
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(pid.name), 0)  # ended, and waited for: not even a zombie
+    assert not scratch.exists()
+
+
+def test_the_pytest_process_leaves_sqlalchemy_to_the_page_workers(tmp_path: Path):
+    page = tmp_path / "page.rst"
+    page.write_text("Page\n====\n\n>>> import sqlalchemy\n>>> 2 * 21\n42\n")
+    script = (
+        "import sys, pytest\n"
+        f"code = pytest.main(['-q', '-c', 'pyproject.toml', '-p', 'conftest', {str(page)!r}])\n"
+        "print('sqlalchemy in the pytest process:', 'sqlalchemy' in sys.modules)\n"
+        "sys.exit(code)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=harness.ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "2 passed" in run.stdout
+    assert "sqlalchemy in the pytest process: False" in run.stdout
 
 
 def test_workers_take_the_longest_pages_first_by_the_last_runs_timings(tmp_path: Path):
@@ -268,17 +330,90 @@ def test_a_snippet_with_wrong_output_is_reported_at_the_first_differing_line():
     )
 
 
-def test_a_snippet_that_fails_warns_or_writes_to_stderr_fails_with_its_name(tmp_path: Path):
+def fresh_run(program: Path, timeout: float) -> programs.ProgramRun:
+    return programs.RunningSnippet(program, timeout).finish()
+
+
+def forked_run(program: Path, timeout: float) -> programs.ProgramRun:
+    running = pageworkers.PageWorkers(1, [program], program_timeout=timeout)
+    running.start()
+    try:
+        running.run([])
+        return running.program_run(program)
+    finally:
+        running.close()
+
+
+BOTH_WAYS = pytest.mark.parametrize(
+    "run", [fresh_run, forked_run], ids=["fresh interpreter", "forked by the page workers"]
+)
+
+
+@BOTH_WAYS
+def test_a_snippet_that_fails_warns_or_writes_to_stderr_fails_with_its_name(run, tmp_path: Path):
     program = tmp_path / "noisy.py"
-    program.write_text("import sys\nprint('x', file=sys.stderr)\n")
-    with pytest.raises(AssertionError, match="noisy.py wrote to stderr"):
-        programs.run_snippet(program)
-    program.write_text("import warnings\nwarnings.warn('old API', DeprecationWarning)\n")
-    with pytest.raises(AssertionError, match="DeprecationWarning: old API"):
-        programs.run_snippet(program)  # warnings are errors in snippets as on pages
-    program.write_text("raise SystemExit(3)\n")
-    with pytest.raises(AssertionError, match="noisy.py exited with 3"):
-        programs.run_snippet(program)
+    cases = {
+        "import sys\nprint('x', file=sys.stderr)\n": "noisy.py wrote to stderr",
+        # warnings are errors in snippets as on pages
+        "import warnings\nwarnings.warn('old', DeprecationWarning)\n": "DeprecationWarning: old",
+        "raise SystemExit(3)\n": "noisy.py exited with 3",
+        "import sys\nsys.exit('bad input')\n": "noisy.py exited with 1:\nbad input",
+        "1 / 0\n": "ZeroDivisionError: division by zero",
+        # at the end, as at an interpreter's exit: threads joined, exit handlers run
+        "import atexit, threading, time\n"
+        "threading.Thread(target=lambda: (time.sleep(0.2), print('joined'))).start()\n"
+        "atexit.register(lambda: print('exit handler', flush=True) or 1 / 0)\n": "exit handler",
+        "import time\ntime.sleep(5)\n": "noisy.py ran longer than 0.5 s",
+    }
+    for source, failure in cases.items():
+        program.write_text(source)
+        with pytest.raises(AssertionError, match=re.escape(failure)):
+            run(program, timeout=0.5).output()
+
+
+@BOTH_WAYS
+def test_a_snippet_runs_as_main_in_its_own_scratch_directory(run, tmp_path: Path):
+    program = tmp_path / "probe.py"
+    program.write_text(
+        textwrap.dedent("""\
+        import os, sys, warnings
+        print(__name__, sys.argv == [__file__], sys.path[0] == os.path.dirname(__file__))
+        print(os.listdir("."), sys.stdin.read() == "", warnings.filters[0][0])
+        open("made-here.txt", "w").close()
+        """)
+    )
+    assert run(program, timeout=30).output() == "__main__ True True\n[] True error\n"
+    assert not list(tmp_path.glob("made-here.txt"))
+
+
+ENDINGS = {
+    "an exception": "1 / 0\n",
+    "an exit message": "import sys\nsys.exit('bad input')\n",
+    "a warning": "import warnings\nwarnings.warn('old API', DeprecationWarning)\n",
+    "a failing thread": "import threading\nthreading.Thread(target=lambda: 1 / 0).start()\n",
+    "a failing exit handler": "import atexit\natexit.register(lambda: print('bye') or 1 / 0)\n",
+    "a file left open": "log = open(__file__)\nprint('left open')\n",
+    "a connection left open": "import sqlite3\ndb = sqlite3.connect(':memory:')\n",
+}
+
+
+def ending(run: programs.ProgramRun) -> tuple[int, str, list[str]]:
+    """Exit status, output and the error lines of stderr (not the traceback lines)."""
+    errors = [line for line in run.stderr.splitlines() if not line.startswith((" ", "Traceback"))]
+    return run.returncode, run.stdout, [re.sub(r"0x[0-9a-f]+", "0x?", line) for line in errors]
+
+
+@pytest.mark.parametrize("source", ENDINGS.values(), ids=ENDINGS.keys())
+def test_a_forked_snippet_ends_as_it_would_in_a_fresh_interpreter(source: str, tmp_path: Path):
+    program = tmp_path / "ending.py"
+    program.write_text(source)
+    assert ending(forked_run(program, timeout=30)) == ending(fresh_run(program, timeout=30))
+
+
+@pytest.mark.parametrize("program", programs.programs(), ids=lambda p: p.name)
+def test_every_snippet_program_prints_its_expected_output_in_a_fresh_interpreter(program: Path):
+    expected = programs.expected_output_path(program).read_text(encoding="utf-8")
+    assert programs.run_snippet(program) == expected
 
 
 ANATOMY = ["Minimal example", "In detail", "Pitfalls", "See also"]
