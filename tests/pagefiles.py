@@ -40,11 +40,14 @@ def pages() -> list[Path]:
 
 def prompt_lines(text: str) -> list[int]:
     """Line numbers (1-based) of ``>>>`` lines that carry code."""
-    return [
-        text.count("\n", 0, m.start()) + 1
-        for m in PROMPT.finditer(text)
-        if (m.group("source") or "").strip() and not m.group("source").lstrip().startswith("#")
-    ]
+    lines, line, counted = [], 1, 0
+    for m in PROMPT.finditer(text):
+        line += text.count("\n", counted, m.start())  # counted from the previous prompt on
+        counted = m.start()
+        source = m.group("source") or ""
+        if source.strip() and not source.lstrip().startswith("#"):
+            lines.append(line)
+    return lines
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,13 @@ def longest_first(pages: list[Path], timings: Path = TIMINGS) -> list[Path]:
 def remember_timings(results: list[PageResult], timings: Path = TIMINGS) -> None:
     """Keep how long each page took for the next run's order (best effort: a hint only)."""
     known = _remembered(timings)
-    known.update({result.page: round(result.seconds, 3) for result in results if result.seconds})
+    known.update(
+        {
+            result.page: round(result.seconds, 3)
+            for result in results
+            if result.seconds and not Path(result.page).is_absolute()  # pages of the guide only
+        }
+    )
     try:
         timings.parent.mkdir(parents=True, exist_ok=True)
         scratch = timings.with_suffix(f".{os.getpid()}.tmp")

@@ -56,12 +56,16 @@ class PageExamples(pytest.Item):
         if result.error:
             raise PageError(result.error)
         capture = self.config.pluginmanager.getplugin("capturemanager")
+        page = pagefiles.shown_path(self.path)
+        keywords = dict.fromkeys(self.keywords, 1)  # the same for every example of the page
         with capture.global_and_fixture_disabled():
             for outcome in result.outcomes:
-                self.ihook.pytest_runtest_logreport(report=self.example_report(outcome))
+                report = self.example_report(outcome, page, keywords)
+                self.ihook.pytest_runtest_logreport(report=report)
 
-    def example_report(self, outcome: pagefiles.Outcome) -> ExampleReport:
-        page = pagefiles.shown_path(self.path)
+    def example_report(
+        self, outcome: pagefiles.Outcome, page: str, keywords: dict[str, int]
+    ) -> ExampleReport:
         longrepr: str | tuple[str, int, str] | None = None
         if outcome.status == "failed":
             longrepr = outcome.detail
@@ -70,7 +74,7 @@ class PageExamples(pytest.Item):
         return ExampleReport(
             nodeid=f"{self.nodeid}::line {outcome.line}",
             location=(page, outcome.line - 1, f"{page}, line {outcome.line}"),
-            keywords=dict.fromkeys(self.keywords, 1),
+            keywords=keywords,
             outcome=outcome.status,
             longrepr=longrepr,
             when="call",
@@ -198,8 +202,7 @@ def pytest_runtestloop(session: pytest.Session):
     workers = config.stash.get(WORKERS, None)
     started = config.stash.setdefault(programs.STARTED, {})
     if workers:
-        reverse = config.getoption("--reverse-pages")  # then the item order is the point
-        workers.run(pages if reverse else pageworkers.longest_first(pages), snippets)
+        workers.run(pages, snippets)  # in the order of the items: see modifyitems below
     else:
         for program in set(started) - set(snippets):  # deselected after all (-k, -m)
             started.pop(program).stop()
@@ -213,6 +216,19 @@ def pytest_runtestloop(session: pytest.Session):
             pageworkers.remember_timings(list(workers.results.values()))
         for running in started.values():  # still there when the run stopped early
             running.stop()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With page workers, pages run and are reported in the order the workers take them:
+    the longest first, so that no long page starts last, and pytest reports each page as
+    its result arrives instead of waiting behind one still running."""
+    if not config.stash.get(WORKERS, None) or config.getoption("--reverse-pages"):
+        return  # in one process the order does not matter; reversed, the order is the point
+    slots = [i for i, item in enumerate(items) if isinstance(item, PageExamples)]
+    by_path = {items[i].path: items[i] for i in slots}
+    for i, path in zip(slots, pageworkers.longest_first(list(by_path)), strict=True):
+        items[i] = by_path[path]
 
 
 @pytest.hookimpl(wrapper=True)

@@ -262,22 +262,22 @@ def test_the_pytest_process_leaves_sqlalchemy_to_the_page_workers(tmp_path: Path
 
 
 def test_workers_take_the_longest_pages_first_by_the_last_runs_timings(tmp_path: Path):
-    pages = {}
-    for name, size in [("small", 100), ("big", 9000), ("waits", 100)]:
-        pages[name] = tmp_path / f"{name}.rst"
-        pages[name].write_text("x" * size)
+    by_size = sorted(PAGES, key=lambda page: page.stat().st_size)
+    small, waits, big = by_size[0], by_size[1], by_size[-1]
     timings = tmp_path / "cache" / "page-seconds.json"
     # never run: estimated from their size
-    assert pageworkers.longest_first(list(pages.values()), timings)[0] == pages["big"]
+    assert pageworkers.longest_first([small, waits, big], timings) == [big, waits, small]
+    elsewhere = tmp_path / "elsewhere.rst"  # a page outside the guide, as the specs make
     pageworkers.remember_timings(
         [
-            harness.PageResult(harness.shown_path(pages["waits"]), seconds=0.6),
-            harness.PageResult(harness.shown_path(pages["big"]), seconds=0.05),
+            harness.PageResult(harness.shown_path(waits), seconds=0.6),
+            harness.PageResult(harness.shown_path(big), seconds=0.05),
+            harness.PageResult(harness.shown_path(elsewhere), seconds=9.0),
         ],
         timings,
     )
-    order = pageworkers.longest_first(list(pages.values()), timings)
-    assert order == [pages["waits"], pages["big"], pages["small"]]
+    assert pageworkers.longest_first([small, waits, big], timings) == [waits, big, small]
+    assert str(elsewhere) not in timings.read_text()  # only the guide's pages are remembered
     assert not pageworkers.TIMINGS.is_relative_to(harness.ROOT)  # nothing written in the checkout
 
 
