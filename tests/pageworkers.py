@@ -28,6 +28,7 @@ the checkout; a page not seen before is estimated from its size.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import os
@@ -177,7 +178,8 @@ class PageWorkers:
             os.close(self._control)
             os.close(self._channel)
             self._serve(control_read, channel_write)
-        os.setpgid(pid, pid)  # its own process group: close() ends it with all it started
+        with contextlib.suppress(OSError):  # it may have set it already, or ended already
+            os.setpgid(pid, pid)  # its own process group: close() ends it with all it started
         self._pid = pid
         os.close(control_read)
         os.close(channel_write)
@@ -230,11 +232,13 @@ class PageWorkers:
     def _end_preparing_process(self) -> None:
         # Asked first, it ends its workers and programs and waits for them; killed with all
         # of its process group if it does not end within two seconds.
-        os.kill(self._pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self._pid, signal.SIGTERM)
         deadline = time.monotonic() + 2
         while not os.waitpid(self._pid, os.WNOHANG)[0]:
             if time.monotonic() > deadline:
-                os.killpg(self._pid, signal.SIGKILL)
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self._pid, signal.SIGKILL)
                 os.waitpid(self._pid, 0)
                 break
             time.sleep(0.01)
