@@ -13,10 +13,11 @@ the imported modules (and reStructuredText's compiled patterns) come ready. Wher
 ``os.fork`` is missing, each language runs ``python -m sphinx`` in a subprocess, as before.
 
 A build is a short-lived process that keeps most of what it makes (doctrees, the
-environment) until it ends: the forked builds run without Python's cyclic garbage collector,
-which would otherwise walk every live object again and again (a tenth of the Russian build's
-CPU, half of it in the three full collections), for some 40 MB more memory each. The
-preloaded objects are frozen before the fork, so a build never writes to their pages.
+environment) until it ends: the forked builds, and the imports before them, run without
+Python's cyclic garbage collector, which would otherwise walk every live object again and
+again (a tenth of the Russian build's CPU, half of it in the three full collections), for
+some 40 MB more memory each. The preloaded objects are frozen before the fork, so a build
+never writes to their pages.
 
 The languages share one folder of highlighted code blocks, ``<doctrees>/_highlighted``
 (``build_speed_highlighted``, see docs/_ext/build_speed.py): the examples are the same in
@@ -124,6 +125,8 @@ def fork_build(arguments: list[str], log) -> int:
 
 def build(out: Path, doctrees: Path, languages: list[str], extra: list[str]) -> int:
     forking = hasattr(os, "fork")
+    if forking:
+        gc.disable()  # this process only imports, forks and waits (see the module's docstring)
     printed = preload() if forking else ""
     forking = forking and threading.active_count() == 1  # forking a threaded process is unsafe
     results: dict[str, tuple[int, str]] = {}
