@@ -261,3 +261,75 @@ def test_a_block_whose_highlighting_logs_a_warning_is_not_kept(tmp_path, caplog)
         bridge.highlight_block(SESSION, "no-such-language", linenos=False)
     assert [r.levelname for r in caplog.records] == ["WARNING", "WARNING"]
     assert list(tmp_path.rglob("*.html")) == []
+
+
+# --- smart quotes ----------------------------------------------------------------------------
+
+#: Blocks with and without something to educate: quotes, apostrophes, dashes, ellipses,
+#: backslash escapes, an entity, literals, option lists, Cyrillic, equal text nodes in one
+#: paragraph (``replace`` finds a node by equality), nested inline markup.
+QUOTED = textwrap.dedent(
+    """\
+    A "quoted" word, an apostrophe's place, and -- a dash --- or two...
+
+    Nothing to educate here: plain words, a comma, a full stop.
+
+    Only dashes: pages 1--2, a pause --- and no quotes.
+
+    Same *same* same, and again same: *one* and *two* and *three* (two equal text nodes).
+
+    Escapes: \\"not curled\\", 1\\.\\.\\. and the entity &#34; in text.
+
+    ``literal "quotes"`` next to plain text, and ``code`` without any.
+
+    Пустая строка, «ёлочки» и обычный текст.
+
+    -a            An option, "described".
+    --long=VALUE  Another option. . . with spaced dots.
+
+    - item *with* emphasis
+    - item's apostrophe
+
+    Term
+       Definition without anything to change.
+
+    A dash - alone, a hyphen-word and a 'single' quote.
+    """
+)
+
+
+def smartquoted(apply, text: str, language: str = "en") -> tuple[str, list[tuple]]:
+    """The tree after ``apply`` (a SmartQuotes.apply), with every text node's attributes."""
+    from docutils.transforms.universal import SmartQuotes
+
+    document = publish_doctree(
+        text, settings_overrides={**QUIET, "smart_quotes": False, "language_code": language}
+    )
+    document.settings.smart_quotes = True
+    document.current_source, document.current_line = "<transforms>", 99
+    apply(SmartQuotes(document, startnode=None))
+    texts = [
+        (str(t), type(t), t.source, t.line, t.document is document, t.parent.index(t))
+        for t in document.findall(nodes.Text)
+    ]
+    return document.pformat(), texts
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_smart_quotes_give_the_same_tree_when_blocks_with_nothing_to_educate_are_kept(language):
+    replaced = original("docutils.transforms.universal.SmartQuotes.apply")
+    expected = smartquoted(replaced, QUOTED, language)
+    assert "“" in expected[0] or "«" in expected[0]  # something was educated
+    assert smartquoted(build_speed.lean_smartquotes_apply, QUOTED, language) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['say "hi"', "it's", "a -- b", "a --- b", "wait...", "wait. . .", "a \\- b", "&#34;", "`x`"],
+)
+def test_every_text_that_educates_to_something_else_is_educated(text):
+    from docutils.utils import smartquotes
+
+    educated = "".join(smartquotes.educate_tokens([("plain", text)], attr="qDe"))
+    if educated != text:
+        assert not build_speed.educates_to_itself([nodes.Text(text)])
