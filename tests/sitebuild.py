@@ -21,7 +21,8 @@ never writes to their pages.
 
 The languages share one folder of highlighted code blocks, ``<doctrees>/_highlighted``
 (``build_speed_highlighted``, see docs/_ext/build_speed.py): the examples are the same in
-every language, so a block one language has highlighted is read by the other.
+every language, so a block one language has highlighted is read by the other; and one folder
+of compiled templates, ``<doctrees>/_compiled_templates`` (``build_speed_templates``).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 HIGHLIGHTED = "_highlighted"  # under the doctree root: one folder for every language
+TEMPLATES = "_compiled_templates"  # likewise
 
 
 def sphinx_arguments(language: str, out: Path, doctrees: Path, extra: list[str]) -> list[str]:
@@ -50,6 +52,8 @@ def sphinx_arguments(language: str, out: Path, doctrees: Path, extra: list[str])
         "-D", f"language={language}", "-d", str(doctrees / language),
         # code is the same in every language: highlighted once (docs/_ext/build_speed.py)
         "-D", f"build_speed_highlighted={doctrees / HIGHLIGHTED}",
+        # and so are the compiled templates: translations are looked up as a page is rendered
+        "-D", f"build_speed_templates={doctrees / TEMPLATES}",
         str(DOCS), str(out / language), *extra,
     ]  # fmt: skip
 

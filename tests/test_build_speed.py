@@ -333,3 +333,42 @@ def test_every_text_that_educates_to_something_else_is_educated(text):
     educated = "".join(smartquotes.educate_tokens([("plain", text)], attr="qDe"))
     if educated != text:
         assert not build_speed.educates_to_itself([nodes.Text(text)])
+
+
+# --- compiled templates ----------------------------------------------------------------------
+
+
+class Translations:
+    """A gettext catalog of one message, as Sphinx installs it in the template environment."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def gettext(self, message: str) -> str:
+        return self.text if message == "Search" else message
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return singular if n == 1 else plural
+
+
+def test_templates_compiled_by_one_language_render_another_language(tmp_path, monkeypatch):
+    """The languages share one folder of compiled templates (tests/sitebuild.py): the code
+    Jinja keeps looks each message up when the page is rendered, not when it is compiled."""
+    import jinja2
+
+    source = '<a>{{ _("Search") }}</a>{% trans %}Search{% endtrans %}'
+
+    def environment(text: str) -> jinja2.Environment:
+        env = jinja2.Environment(
+            loader=jinja2.DictLoader({"page.html": source}),
+            extensions=["jinja2.ext.i18n"],
+            bytecode_cache=jinja2.FileSystemBytecodeCache(str(tmp_path)),
+        )
+        env.install_gettext_translations(Translations(text))  # as Sphinx installs them
+        return env
+
+    assert environment("Search").get_template("page.html").render() == "<a>Search</a>Search"
+    assert len(list(tmp_path.iterdir())) == 1  # compiled and kept
+    second = environment("Поиск")
+    monkeypatch.setattr(second, "compile", lambda *a, **k: pytest.fail("compiled again"))
+    assert second.get_template("page.html").render() == "<a>Поиск</a>Поиск"

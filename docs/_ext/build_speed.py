@@ -55,6 +55,9 @@ differs (after an upgrade): a hook must be reviewed, never silently produce a di
   build), each checked against its template's source; a template that changed is compiled
   again. The folder's name says how the templates are compiled (Jinja's version, the
   environment's class and extensions), so a different set-up never reads another's code.
+  ``tests/sitebuild.py`` gives the languages one folder (``build_speed_templates``, under the
+  doctree root): the compiled code holds no translation (``_()`` is looked up as the page is
+  rendered), so the language that writes second reads what the first one compiled.
 - :class:`HighlightedCode` (writing): Pygments takes a quarter of the writing, for code that
   is the same in every language and, in a rebuild, on every page that did not change its
   examples. Each highlighted block is kept as a file named after everything its HTML depends
@@ -565,11 +568,8 @@ def keep_compiled_templates(app: Sphinx) -> None:
             environment.autoescape,
         )
     )
-    folder = (
-        Path(app.doctreedir)
-        / "_compiled_templates"
-        / hashlib.sha256(set_up.encode()).hexdigest()[:16]
-    )
+    shared = app.config.build_speed_templates or Path(app.doctreedir) / "_compiled_templates"
+    folder = Path(shared) / hashlib.sha256(set_up.encode()).hexdigest()[:16]
     folder.mkdir(parents=True, exist_ok=True)
     environment.bytecode_cache = jinja2.FileSystemBytecodeCache(str(folder))
 
@@ -695,4 +695,5 @@ def setup(app: Sphinx) -> dict:
     # after reuse_code_formatters: the kept blocks' HTML comes from the same formatters
     app.connect("builder-inited", keep_highlighted_code)
     app.add_config_value("build_speed_highlighted", None, "", types=[str, type(None)])
+    app.add_config_value("build_speed_templates", None, "", types=[str, type(None)])
     return {"parallel_read_safe": True, "parallel_write_safe": True}
