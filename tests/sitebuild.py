@@ -58,8 +58,20 @@ def sphinx_arguments(language: str, out: Path, doctrees: Path, extra: list[str])
     ]  # fmt: skip
 
 
-def command(language: str, out: Path, doctrees: Path, extra: list[str]) -> list[str]:
-    return [sys.executable, "-m", "sphinx", *sphinx_arguments(language, out, doctrees, extra)]
+def sphinx_arguments_for(languages: list[str], out: Path, doctrees: Path, extra: list[str]):
+    """Each language's arguments: every language but the first writes its pages last first,
+    so that the builds highlight different code blocks (build_speed_write_last_first)."""
+    return {
+        language: [
+            *(["-D", "build_speed_write_last_first=1"] if number else []),
+            *sphinx_arguments(language, out, doctrees, extra),
+        ]
+        for number, language in enumerate(languages)
+    }
+
+
+def command(arguments: list[str]) -> list[str]:
+    return [sys.executable, "-m", "sphinx", *arguments]
 
 
 QUIET = {"report_level": 5, "halt_level": 5, "warning_stream": False}
@@ -134,13 +146,11 @@ def build(out: Path, doctrees: Path, languages: list[str], extra: list[str]) -> 
     printed = preload() if forking else ""
     forking = forking and threading.active_count() == 1  # forking a threaded process is unsafe
     results: dict[str, tuple[int, str]] = {}
+    arguments = sphinx_arguments_for(languages, out, doctrees, extra)
     if forking:
         gc.freeze()  # the preloaded objects: never collected, never copied by the collector
         logs = {language: tempfile.TemporaryFile("w+", encoding="utf-8") for language in languages}
-        pids = {
-            language: fork_build(sphinx_arguments(language, out, doctrees, extra), logs[language])
-            for language in languages
-        }
+        pids = {language: fork_build(arguments[language], logs[language]) for language in languages}
         for language, pid in pids.items():
             _, wait_status = os.waitpid(pid, 0)
             logs[language].seek(0)
@@ -150,7 +160,7 @@ def build(out: Path, doctrees: Path, languages: list[str], extra: list[str]) -> 
     else:
         running = {
             language: subprocess.Popen(
-                command(language, out, doctrees, extra),
+                command(arguments[language]),
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 text=True,

@@ -372,3 +372,49 @@ def test_templates_compiled_by_one_language_render_another_language(tmp_path, mo
     second = environment("Поиск")
     monkeypatch.setattr(second, "compile", lambda *a, **k: pytest.fail("compiled again"))
     assert second.get_template("page.html").render() == "<a>Поиск</a>Поиск"
+
+
+# --- the second language's write order -------------------------------------------------------
+
+
+def search_index(order: list[str], before: list[str] = ()) -> dict:
+    """The search index Sphinx freezes after feeding the pages in ``order`` (the pages in
+    ``before`` fed earlier, as a rebuild's index has them), each page with an index entry of its
+    own and one shared with the others; ``feed_order_restored`` applied when the order is not
+    Sphinx's sorted one."""
+    from sphinx import addnodes
+    from sphinx.search import IndexBuilder
+
+    env = SimpleNamespace(domains=SimpleNamespace(sorted=list), version={})
+    for name in ("titles", "filenames", "mapping", "title_mapping", "all_titles"):
+        setattr(env, f"_search_index_{name}", {})
+    for name in ("index_entries", "objtypes", "objnames"):
+        setattr(env, f"_search_index_{name}", {})
+    indexer = IndexBuilder(env, "en", {}, "")
+
+    def feed(name: str) -> None:
+        tree = publish_doctree(
+            f"Page {name}\n=======\n\nWords of {name}.\n", settings_overrides=QUIET
+        )
+        tree += addnodes.index(
+            entries=[("single", "shared entry", f"id-{name}", "", None),
+                     ("single", f"entry {name}", f"own-{name}", "", None)]
+        )  # fmt: skip
+        indexer.feed(name, f"{name}.html", f"Page {name}", tree)
+
+    for name in before:
+        feed(name)
+    known = list(indexer._index_entries)
+    for name in order:
+        feed(name)
+    if list(order) != sorted(order):
+        build_speed.feed_order_restored(indexer._index_entries, known, sorted(order))
+    return indexer.freeze()
+
+
+@pytest.mark.parametrize("before", [[], ["b", "z"]], ids=["clean", "rebuild"])
+def test_pages_written_last_first_give_the_search_index_of_sphinx_order(before):
+    pages = ["a", "b", "c", "d"]
+    expected = search_index(pages, before)
+    assert len(expected["indexentries"]["shared entry"]) == len({*pages, *before})
+    assert search_index(pages[::-1], before) == expected

@@ -67,6 +67,12 @@ differs (after an upgrade): a hook must be reviewed, never silently produce a di
   the doctree folder (``tests/sitebuild.py`` gives both languages the same folder, under its
   doctree root), so a clean build starts without them. A block whose highlighting logged
   anything (an unknown lexer, a lexing error) is not kept: its warning comes every time.
+- :func:`write_last_first` (writing): the languages' builds share their highlighted blocks,
+  and the English build starts writing first. The build given ``build_speed_write_last_first``
+  (by ``tests/sitebuild.py``, every language but the first) writes its pages from the last to
+  the first, so the two builds highlight different blocks and meet in the middle, instead of
+  highlighting the same blocks at the same time once the second has caught up. The search
+  index's entries are put back in Sphinx's order, the only thing the order of writing changed.
 - :func:`reuse_code_formatters` (writing): Sphinx makes a new Pygments ``HtmlFormatter`` for
   every code block, and each one builds the whole stylesheet of its style (every token type)
   before it writes a line. A formatter keeps nothing from one block to the next (only a memo
@@ -86,6 +92,7 @@ import docutils.statemachine
 import jinja2
 import pygments
 import sphinx
+import sphinx.builders
 import sphinx.environment
 import sphinx.highlighting
 import sphinx.transforms.i18n
@@ -105,6 +112,7 @@ from sphinx.environment.adapters import toctree as toctree_adapter
 from sphinx.errors import ExtensionError
 from sphinx.highlighting import PygmentsBridge, lexers
 from sphinx.parsers import RSTParser
+from sphinx.search import IndexBuilder
 from sphinx.transforms import SphinxSmartQuotes
 from sphinx.util.nodes import NodeMatcher
 
@@ -677,6 +685,58 @@ relies_on(HtmlFormatter.format_unencoded, "8bc6f083bde3044a")
 relies_on(HtmlFormatter._format_lines, "098293dca1274de6")
 
 
+# --- writing: the second language writes its pages last first --------------------------------
+
+
+def feed_order_restored(entries: dict, before: list[str], docnames: list[str]) -> None:
+    """Put ``entries`` (the search index's entries, page by page, in the order the pages were
+    fed) back in the order Sphinx feeds them: the pages it knew before writing where they
+    were, then the written pages in ``docnames``' (sorted) order."""
+    known = set(before)
+    order = [*before, *(name for name in docnames if name in entries and name not in known)]
+    restored = {name: entries[name] for name in order}
+    entries.clear()
+    entries.update(restored)
+
+
+def write_last_first(app: Sphinx) -> None:
+    """With ``build_speed_write_last_first`` (tests/sitebuild.py sets it for every language but
+    the first), the HTML builder writes its pages in the reverse of Sphinx's (sorted) order.
+
+    The languages' builds highlight the same code blocks and keep them for each other
+    (:class:`HighlightedCode`); the English build reads less and starts writing first. In the
+    same order, the Russian build would catch up with it and both would highlight the same
+    blocks at the same time; from the other end they meet in the middle, and each highlights
+    about what the other does not. Writing a page depends on no other page's writing, except
+    for the order of the search index's entries of a term found in several pages: that is
+    Sphinx's feeding order, and :func:`feed_order_restored` puts it back."""
+    builder = app.builder
+    if not app.config.build_speed_write_last_first or not isinstance(
+        builder, StandaloneHTMLBuilder
+    ):
+        return
+    write_serial = builder._write_serial
+
+    def _write_serial(docnames) -> None:
+        indexer = builder.indexer
+        before = list(indexer._index_entries) if indexer is not None else []
+        write_serial(list(reversed(docnames)))
+        if indexer is not None:
+            feed_order_restored(indexer._index_entries, before, list(docnames))
+
+    builder._write_serial = _write_serial
+
+
+relies_on(sphinx.builders.Builder.write_documents, "2f16759e4c10bf4b")
+relies_on(sphinx.builders.Builder._write_serial, "2077b155aadba1a1")
+relies_on(sphinx.builders._write_docname, "1733b3c33087f8fc")
+relies_on(StandaloneHTMLBuilder.write_doc_serialized, "2ce6976d97dbb068")
+relies_on(StandaloneHTMLBuilder.index_page, "250f5c593b9c510f")
+relies_on(IndexBuilder.feed, "11b7f90635961f57")
+relies_on(IndexBuilder.freeze, "6529d7ff71f6234b")
+relies_on(IndexBuilder.get_terms, "7569c8fea1e5f2e6")
+
+
 def setup(app: Sphinx) -> dict:
     check_internals()
     app.add_source_parser(ReusingRSTParser, override=True)
@@ -696,4 +756,6 @@ def setup(app: Sphinx) -> dict:
     app.connect("builder-inited", keep_highlighted_code)
     app.add_config_value("build_speed_highlighted", None, "", types=[str, type(None)])
     app.add_config_value("build_speed_templates", None, "", types=[str, type(None)])
+    app.add_config_value("build_speed_write_last_first", False, "", types=[bool])
+    app.connect("builder-inited", write_last_first)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
