@@ -418,3 +418,61 @@ def test_pages_written_last_first_give_the_search_index_of_sphinx_order(before):
     expected = search_index(pages, before)
     assert len(expected["indexentries"]["shared entry"]) == len({*pages, *before})
     assert search_index(pages[::-1], before) == expected
+
+
+# --- furo's navigation tree ------------------------------------------------------------------
+
+
+def toctree_html(current: str | None, nested_current: bool = False) -> str:
+    """A sidebar toctree as Sphinx writes it for the site: captions, entries, an entry with
+    a sublist; ``current`` names the entry of the page being written."""
+
+    def entry(level: int, title: str, href: str, sublist: str = "") -> str:
+        is_current = title == current or (sublist and nested_current)
+        li = f'<li class="toctree-l{level}{" current" if is_current else ""}">'
+        a = f'<a class="{"current " if title == current else ""}reference internal"'
+        link = f'{li}{a} href="{"#" if title == current else href}">{title}</a>'
+        return f"{link}{sublist}" if sublist else f"{link}</li>"
+
+    caption = '<p aria-level="2" class="caption" role="heading">'
+    caption += '<span class="caption-text">{}</span></p>'
+    sub = '<ul class="current">' if nested_current else "<ul>"
+    return "\n".join([
+        caption.format("Start here"), "<ul>", entry(1, "Overview", "overview.html"), "</ul>",
+        caption.format("Сессия"), '<ul class="current">' if current == "Basics" else "<ul>",
+        entry(1, "Basics", "session/basics.html"), entry(1, "Flush", "session/flush.html"),
+        "</ul>",
+        caption.format("Misconceptions"), "<ul>",
+        entry(1, "Разбор заблуждений", "misconceptions.html", sub),
+        entry(2, "Core", "misconceptions/core.html"), entry(2, "Pool", "misconceptions/pool.html"),
+        "</ul>", "</li>",
+        entry(1, "Its own: it's", "own.html", "<ul>"), entry(2, "Deep", "own/deep.html"),
+        "</ul>", "</li>", "</ul>", "",
+    ])  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        toctree_html(None),
+        toctree_html("Basics"),
+        toctree_html("Core", nested_current=True),
+        toctree_html("Разбор заблуждений", nested_current=True),
+        toctree_html("Deep"),
+        toctree_html("Basics").replace("Flush", "Flush &amp; &quot;expire&quot; &#64; once"),
+        toctree_html("Deep").replace("Its own", "Its &quot;own&quot; &amp; more"),
+        toctree_html("Basics").replace('"session/basics.html"', '"a.html?b=1&amp;c=2"'),
+        toctree_html(None).rstrip("\n"),
+        "",
+    ],
+    ids=lambda html: str(len(html)),
+)
+def test_the_navigation_tree_is_the_one_furo_makes_with_beautifulsoup(html):
+    furos = build_speed.INTERNALS["furo.navigation.get_navigation_tree"][0]
+    assert build_speed.navigation_tree(html) == furos(html)
+
+
+def test_the_sites_navigation_trees_are_made_without_beautifulsoup(monkeypatch):
+    monkeypatch.setattr(build_speed, "_furo_navigation_tree", lambda html: pytest.fail(html))
+    for current in [None, "Basics", "Core", "Deep"]:
+        assert "has-children" in build_speed.navigation_tree(toctree_html(current, True))

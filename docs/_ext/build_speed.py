@@ -1,5 +1,5 @@
-"""A faster build, the same site: every hook into Sphinx's, docutils' or Jinja's internals that
-makes the build faster lives here, and nowhere else.
+"""A faster build, the same site: every hook into Sphinx's, docutils', Jinja's or furo's internals
+that makes the build faster lives here, and nowhere else.
 
 Each hook replaces one piece of work the build did again and again with the same result, and
 says what it replaces. Each one relies on how a pinned version (pyproject.toml) works inside, so
@@ -49,6 +49,11 @@ differs (after an upgrade): a hook must be reviewed, never silently produce a di
   page's whole table of contents, every section at every level, and then dropping all but the
   page titles; for each of the site's pages. The hook hands Sphinx tables of contents already
   reduced to what ``titles_only`` keeps, made once per build, for that call only.
+- :func:`navigation_tree` (writing): furo adds the sidebar's checkboxes to the toctree's HTML
+  of every page by parsing it with BeautifulSoup and writing it back, a tenth of a second per
+  language. The site's toctrees are a handful of regular lines (captions, lists, entries), so
+  the hook makes the same changes line by line; HTML with any other line (or an entity, which
+  BeautifulSoup would write back differently) goes to furo. BeautifulSoup is pinned with furo.
 - :func:`keep_compiled_templates` (writing): Jinja compiles the theme's templates into Python
   at every build, a tenth of a second that a one-page rebuild spends again and again. Jinja's
   own bytecode cache keeps the compiled templates in the doctree folder (gone with a clean
@@ -89,6 +94,8 @@ import weakref
 from pathlib import Path
 
 import docutils.statemachine
+import furo
+import furo.navigation
 import jinja2
 import pygments
 import sphinx
@@ -560,6 +567,71 @@ relies_on(toctree_adapter.global_toctree_for_doc, "497dee3e3e1ec1a0")
 relies_on(StandaloneHTMLBuilder._get_local_toctree, "db8dc7d0e09d7d9f")
 
 
+# --- writing: furo's navigation tree without parsing it -------------------------------------
+
+_furo_navigation_tree = furo.navigation.get_navigation_tree
+
+#: The lines of the sidebar's titles-only toctree, as Sphinx writes them for this site:
+#: captions, lists and entries with a link, each entry ending its line or opening a sublist.
+#: No ``&`` (an entity BeautifulSoup would write back otherwise), ``<``, ``>`` or ``"`` in text
+#: or links, and attributes in alphabetical order, as BeautifulSoup writes them.
+NAVIGATION_LINE = re.compile(
+    r'(?:<p aria-level="\d+" class="caption" role="heading"><span class="caption-text">'
+    r'[^&<>"]*</span></p>'
+    r'|<ul(?: class="current")?>|</ul>|</li>|'
+    r'(?P<entry><li class="(?P<classes>toctree-l\d+(?: current)?)">'
+    r'<a class="(?:current )?reference internal" href="[^&<>"]*">(?P<title>[^&<>"]*)</a>)'
+    r'(?:</li>|(?P<sublist><ul(?: class="current")?>)))'
+)
+
+
+def navigation_tree(toctree_html: str) -> str:
+    """``furo.navigation.get_navigation_tree``: the toctree's HTML with a checkbox and a label
+    after the link of every entry that has a sublist (``has-children``, checked when the entry
+    is ``current``), and ``current-page`` on the last ``current`` entry. furo parses the HTML
+    with BeautifulSoup and writes it back; for HTML made only of :data:`NAVIGATION_LINE`
+    lines, which BeautifulSoup writes back as they are, the same changes are made line by
+    line. Any other HTML goes to furo's function."""
+    lines = toctree_html.split("\n")
+    if not toctree_html or lines[-1] or not all(NAVIGATION_LINE.fullmatch(x) for x in lines[:-1]):
+        return _furo_navigation_tree(toctree_html)
+    entries = []  # [line number, classes, the rest of the line after the entry's classes]
+    checkboxes = 0
+    for number, line in enumerate(lines):
+        match = NAVIGATION_LINE.fullmatch(line)
+        if match is None or match["entry"] is None:
+            continue
+        classes = match["classes"]
+        current = classes.endswith(" current")
+        rest = match["entry"][len(f'<li class="{classes}">') :]
+        if match["sublist"]:
+            classes += " has-children"
+            checkboxes += 1
+            name = f"toctree-checkbox-{checkboxes}"
+            rest += (
+                f'<input aria-label="Toggle navigation of {match["title"]}"'
+                + (' checked=""' if current else "")
+                + f' class="toctree-checkbox" id="{name}" name="{name}" role="switch"'
+                ' type="checkbox"/>'
+                f'<label for="{name}"><span class="icon"><svg><use href="#svg-arrow-right">'
+                "</use></svg></span></label>" + match["sublist"]
+            )
+        else:
+            rest += "</li>"
+        entries.append([number, classes, rest, current])
+    currents = [entry for entry in entries if entry[3]]
+    if currents:
+        currents[-1][1] += " current-page"
+    for number, classes, rest, _ in entries:
+        lines[number] = f'<li class="{classes}">{rest}'
+    return "\n".join(lines)
+
+
+relies_on(furo.navigation.get_navigation_tree.__wrapped__, "b919cdb0d72d7e9c")
+relies_on(furo.navigation._get_navigation_expand_image, "5a3b98a55d735395")
+relies_on(furo._compute_navigation_tree, "6ef7cfed13d75f5c")
+
+
 # --- writing: templates compiled once ------------------------------------------------------
 
 
@@ -749,6 +821,7 @@ def setup(app: Sphinx) -> dict:
     sphinx.util.nodes.repr_domxml = lazy_repr_domxml
     # before furo's handler (priority 500), which computes the navigation tree
     app.connect("html-page-context", titles_only_toctree, priority=400)
+    furo.get_navigation_tree = navigation_tree
     app.connect("env-updated", forget_titles_only_tocs)
     app.connect("builder-inited", reuse_code_formatters)
     app.connect("builder-inited", keep_compiled_templates)
