@@ -476,3 +476,25 @@ def test_the_sites_navigation_trees_are_made_without_beautifulsoup(monkeypatch):
     monkeypatch.setattr(build_speed, "_furo_navigation_tree", lambda html: pytest.fail(html))
     for current in [None, "Basics", "Core", "Deep"]:
         assert "has-children" in build_speed.navigation_tree(toctree_html(current, True))
+
+
+# --- tests/sitebuild.py: modules imported on first use ---------------------------------------
+
+
+def test_a_module_imported_on_first_use_is_imported_by_its_first_attribute(tmp_path, monkeypatch):
+    from tests import sitebuild
+
+    (tmp_path / "slow_to_import.py").write_text(
+        "import sys\nsys.slow_to_import_ran = True\nVALUE = 42\n", encoding="utf-8"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "slow_to_import", raising=False)
+    monkeypatch.setattr(sys, "slow_to_import_ran", False, raising=False)
+    sitebuild.import_on_first_use("slow_to_import")
+    import slow_to_import  # as BeautifulSoup imports soupsieve: the stand-in
+
+    assert sys.slow_to_import_ran is False
+    assert slow_to_import.VALUE == 42
+    assert sys.slow_to_import_ran is True
+    assert sys.modules["slow_to_import"] is not slow_to_import  # the module itself, now
+    assert sys.modules["slow_to_import"].VALUE == 42
