@@ -261,3 +261,240 @@ def test_a_block_whose_highlighting_logs_a_warning_is_not_kept(tmp_path, caplog)
         bridge.highlight_block(SESSION, "no-such-language", linenos=False)
     assert [r.levelname for r in caplog.records] == ["WARNING", "WARNING"]
     assert list(tmp_path.rglob("*.html")) == []
+
+
+# --- smart quotes ----------------------------------------------------------------------------
+
+#: Blocks with and without something to educate: quotes, apostrophes, dashes, ellipses,
+#: backslash escapes, an entity, literals, option lists, Cyrillic, equal text nodes in one
+#: paragraph (``replace`` finds a node by equality), nested inline markup.
+QUOTED = textwrap.dedent(
+    """\
+    A "quoted" word, an apostrophe's place, and -- a dash --- or two...
+
+    Nothing to educate here: plain words, a comma, a full stop.
+
+    Only dashes: pages 1--2, a pause --- and no quotes.
+
+    Same *same* same, and again same: *one* and *two* and *three* (two equal text nodes).
+
+    Escapes: \\"not curled\\", 1\\.\\.\\. and the entity &#34; in text.
+
+    ``literal "quotes"`` next to plain text, and ``code`` without any.
+
+    Пустая строка, «ёлочки» и обычный текст.
+
+    -a            An option, "described".
+    --long=VALUE  Another option. . . with spaced dots.
+
+    - item *with* emphasis
+    - item's apostrophe
+
+    Term
+       Definition without anything to change.
+
+    A dash - alone, a hyphen-word and a 'single' quote.
+    """
+)
+
+
+def smartquoted(apply, text: str, language: str = "en") -> tuple[str, list[tuple]]:
+    """The tree after ``apply`` (a SmartQuotes.apply), with every text node's attributes."""
+    from docutils.transforms.universal import SmartQuotes
+
+    document = publish_doctree(
+        text, settings_overrides={**QUIET, "smart_quotes": False, "language_code": language}
+    )
+    document.settings.smart_quotes = True
+    document.current_source, document.current_line = "<transforms>", 99
+    apply(SmartQuotes(document, startnode=None))
+    texts = [
+        (str(t), type(t), t.source, t.line, t.document is document, t.parent.index(t))
+        for t in document.findall(nodes.Text)
+    ]
+    return document.pformat(), texts
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_smart_quotes_give_the_same_tree_when_blocks_with_nothing_to_educate_are_kept(language):
+    replaced = original("docutils.transforms.universal.SmartQuotes.apply")
+    expected = smartquoted(replaced, QUOTED, language)
+    assert "“" in expected[0] or "«" in expected[0]  # something was educated
+    assert smartquoted(build_speed.lean_smartquotes_apply, QUOTED, language) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['say "hi"', "it's", "a -- b", "a --- b", "wait...", "wait. . .", "a \\- b", "&#34;", "`x`"],
+)
+def test_every_text_that_educates_to_something_else_is_educated(text):
+    from docutils.utils import smartquotes
+
+    educated = "".join(smartquotes.educate_tokens([("plain", text)], attr="qDe"))
+    if educated != text:
+        assert not build_speed.educates_to_itself([nodes.Text(text)])
+
+
+# --- compiled templates ----------------------------------------------------------------------
+
+
+class Translations:
+    """A gettext catalog of one message, as Sphinx installs it in the template environment."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def gettext(self, message: str) -> str:
+        return self.text if message == "Search" else message
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return singular if n == 1 else plural
+
+
+def test_templates_compiled_by_one_language_render_another_language(tmp_path, monkeypatch):
+    """The languages share one folder of compiled templates (tests/sitebuild.py): the code
+    Jinja keeps looks each message up when the page is rendered, not when it is compiled."""
+    import jinja2
+
+    source = '<a>{{ _("Search") }}</a>{% trans %}Search{% endtrans %}'
+
+    def environment(text: str) -> jinja2.Environment:
+        env = jinja2.Environment(
+            loader=jinja2.DictLoader({"page.html": source}),
+            extensions=["jinja2.ext.i18n"],
+            bytecode_cache=jinja2.FileSystemBytecodeCache(str(tmp_path)),
+        )
+        env.install_gettext_translations(Translations(text))  # as Sphinx installs them
+        return env
+
+    assert environment("Search").get_template("page.html").render() == "<a>Search</a>Search"
+    assert len(list(tmp_path.iterdir())) == 1  # compiled and kept
+    second = environment("Поиск")
+    monkeypatch.setattr(second, "compile", lambda *a, **k: pytest.fail("compiled again"))
+    assert second.get_template("page.html").render() == "<a>Поиск</a>Поиск"
+
+
+# --- the second language's write order -------------------------------------------------------
+
+
+def search_index(order: list[str], before: list[str] = ()) -> dict:
+    """The search index Sphinx freezes after feeding the pages in ``order`` (the pages in
+    ``before`` fed earlier, as a rebuild's index has them), each page with an index entry of its
+    own and one shared with the others; ``feed_order_restored`` applied when the order is not
+    Sphinx's sorted one."""
+    from sphinx import addnodes
+    from sphinx.search import IndexBuilder
+
+    env = SimpleNamespace(domains=SimpleNamespace(sorted=list), version={})
+    for name in ("titles", "filenames", "mapping", "title_mapping", "all_titles"):
+        setattr(env, f"_search_index_{name}", {})
+    for name in ("index_entries", "objtypes", "objnames"):
+        setattr(env, f"_search_index_{name}", {})
+    indexer = IndexBuilder(env, "en", {}, "")
+
+    def feed(name: str) -> None:
+        tree = publish_doctree(
+            f"Page {name}\n=======\n\nWords of {name}.\n", settings_overrides=QUIET
+        )
+        tree += addnodes.index(
+            entries=[("single", "shared entry", f"id-{name}", "", None),
+                     ("single", f"entry {name}", f"own-{name}", "", None)]
+        )  # fmt: skip
+        indexer.feed(name, f"{name}.html", f"Page {name}", tree)
+
+    for name in before:
+        feed(name)
+    known = list(indexer._index_entries)
+    for name in order:
+        feed(name)
+    if list(order) != sorted(order):
+        build_speed.feed_order_restored(indexer._index_entries, known, sorted(order))
+    return indexer.freeze()
+
+
+@pytest.mark.parametrize("before", [[], ["b", "z"]], ids=["clean", "rebuild"])
+def test_pages_written_last_first_give_the_search_index_of_sphinx_order(before):
+    pages = ["a", "b", "c", "d"]
+    expected = search_index(pages, before)
+    assert len(expected["indexentries"]["shared entry"]) == len({*pages, *before})
+    assert search_index(pages[::-1], before) == expected
+
+
+# --- furo's navigation tree ------------------------------------------------------------------
+
+
+def toctree_html(current: str | None, nested_current: bool = False) -> str:
+    """A sidebar toctree as Sphinx writes it for the site: captions, entries, an entry with
+    a sublist; ``current`` names the entry of the page being written."""
+
+    def entry(level: int, title: str, href: str, sublist: str = "") -> str:
+        is_current = title == current or (sublist and nested_current)
+        li = f'<li class="toctree-l{level}{" current" if is_current else ""}">'
+        a = f'<a class="{"current " if title == current else ""}reference internal"'
+        link = f'{li}{a} href="{"#" if title == current else href}">{title}</a>'
+        return f"{link}{sublist}" if sublist else f"{link}</li>"
+
+    caption = '<p aria-level="2" class="caption" role="heading">'
+    caption += '<span class="caption-text">{}</span></p>'
+    sub = '<ul class="current">' if nested_current else "<ul>"
+    return "\n".join([
+        caption.format("Start here"), "<ul>", entry(1, "Overview", "overview.html"), "</ul>",
+        caption.format("Сессия"), '<ul class="current">' if current == "Basics" else "<ul>",
+        entry(1, "Basics", "session/basics.html"), entry(1, "Flush", "session/flush.html"),
+        "</ul>",
+        caption.format("Misconceptions"), "<ul>",
+        entry(1, "Разбор заблуждений", "misconceptions.html", sub),
+        entry(2, "Core", "misconceptions/core.html"), entry(2, "Pool", "misconceptions/pool.html"),
+        "</ul>", "</li>",
+        entry(1, "Its own: it's", "own.html", "<ul>"), entry(2, "Deep", "own/deep.html"),
+        "</ul>", "</li>", "</ul>", "",
+    ])  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        toctree_html(None),
+        toctree_html("Basics"),
+        toctree_html("Core", nested_current=True),
+        toctree_html("Разбор заблуждений", nested_current=True),
+        toctree_html("Deep"),
+        toctree_html("Basics").replace("Flush", "Flush &amp; &quot;expire&quot; &#64; once"),
+        toctree_html("Deep").replace("Its own", "Its &quot;own&quot; &amp; more"),
+        toctree_html("Basics").replace('"session/basics.html"', '"a.html?b=1&amp;c=2"'),
+        toctree_html(None).rstrip("\n"),
+        "",
+    ],
+    ids=lambda html: str(len(html)),
+)
+def test_the_navigation_tree_is_the_one_furo_makes_with_beautifulsoup(html):
+    furos = build_speed.INTERNALS["furo.navigation.get_navigation_tree"][0]
+    assert build_speed.navigation_tree(html) == furos(html)
+
+
+def test_the_sites_navigation_trees_are_made_without_beautifulsoup(monkeypatch):
+    monkeypatch.setattr(build_speed, "_furo_navigation_tree", lambda html: pytest.fail(html))
+    for current in [None, "Basics", "Core", "Deep"]:
+        assert "has-children" in build_speed.navigation_tree(toctree_html(current, True))
+
+
+# --- tests/sitebuild.py: modules imported on first use ---------------------------------------
+
+
+def test_a_module_imported_on_first_use_is_imported_by_its_first_attribute(tmp_path, monkeypatch):
+    from tests import sitebuild
+
+    (tmp_path / "slow_to_import.py").write_text(
+        "import sys\nsys.slow_to_import_ran = True\nVALUE = 42\n", encoding="utf-8"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "slow_to_import", raising=False)
+    monkeypatch.setattr(sys, "slow_to_import_ran", False, raising=False)
+    sitebuild.import_on_first_use("slow_to_import")
+    import slow_to_import  # as BeautifulSoup imports soupsieve: the stand-in
+
+    assert sys.slow_to_import_ran is False
+    assert slow_to_import.VALUE == 42
+    assert sys.slow_to_import_ran is True
+    assert sys.modules["slow_to_import"] is not slow_to_import  # the module itself, now
+    assert sys.modules["slow_to_import"].VALUE == 42

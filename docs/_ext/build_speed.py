@@ -1,5 +1,5 @@
-"""A faster build, the same site: every hook into Sphinx's, docutils' or Jinja's internals that
-makes the build faster lives here, and nowhere else.
+"""A faster build, the same site: every hook into Sphinx's, docutils', Jinja's or furo's internals
+that makes the build faster lives here, and nowhere else.
 
 Each hook replaces one piece of work the build did again and again with the same result, and
 says what it replaces. Each one relies on how a pinned version (pyproject.toml) works inside, so
@@ -37,17 +37,32 @@ differs (after an upgrade): a hook must be reviewed, never silently produce a di
   transform), and ``repr_domxml`` builds that XML with minidom before the logger can decide
   to drop the message, as it does unless the build is run with ``-vv``. The hook passes an
   object that builds the same text when (and only when) the message is written.
+- :func:`lean_smartquotes_apply` (reading and writing): docutils' SmartQuotes transform
+  "educates" every block of text of every page (and of every title Sphinx renders on its
+  own), and replaces each of its text nodes with a new one, even when the block has no quote,
+  dash or ellipsis to change, as most blocks have not. With the default action, the hook
+  leaves such a block's text alone and gives its nodes what the new nodes would have been
+  given (the document's current source and line): the same tree, 95-99 % of the blocks
+  left alone.
 - :func:`titles_only_toctree` (writing): furo draws the sidebar of every page from
   ``toctree(titles_only=True, maxdepth=-1, ...)``. Sphinx answers it by deep-copying every
   page's whole table of contents, every section at every level, and then dropping all but the
   page titles; for each of the site's pages. The hook hands Sphinx tables of contents already
   reduced to what ``titles_only`` keeps, made once per build, for that call only.
+- :func:`navigation_tree` (writing): furo adds the sidebar's checkboxes to the toctree's HTML
+  of every page by parsing it with BeautifulSoup and writing it back, a tenth of a second per
+  language. The site's toctrees are a handful of regular lines (captions, lists, entries), so
+  the hook makes the same changes line by line; HTML with any other line (or an entity, which
+  BeautifulSoup would write back differently) goes to furo. BeautifulSoup is pinned with furo.
 - :func:`keep_compiled_templates` (writing): Jinja compiles the theme's templates into Python
   at every build, a tenth of a second that a one-page rebuild spends again and again. Jinja's
   own bytecode cache keeps the compiled templates in the doctree folder (gone with a clean
   build), each checked against its template's source; a template that changed is compiled
   again. The folder's name says how the templates are compiled (Jinja's version, the
   environment's class and extensions), so a different set-up never reads another's code.
+  ``tests/sitebuild.py`` gives the languages one folder (``build_speed_templates``, under the
+  doctree root): the compiled code holds no translation (``_()`` is looked up as the page is
+  rendered), so the language that writes second reads what the first one compiled.
 - :class:`HighlightedCode` (writing): Pygments takes a quarter of the writing, for code that
   is the same in every language and, in a rebuild, on every page that did not change its
   examples. Each highlighted block is kept as a file named after everything its HTML depends
@@ -57,6 +72,12 @@ differs (after an upgrade): a hook must be reviewed, never silently produce a di
   the doctree folder (``tests/sitebuild.py`` gives both languages the same folder, under its
   doctree root), so a clean build starts without them. A block whose highlighting logged
   anything (an unknown lexer, a lexing error) is not kept: its warning comes every time.
+- :func:`write_last_first` (writing): the languages' builds share their highlighted blocks,
+  and the English build starts writing first. The build given ``build_speed_write_last_first``
+  (by ``tests/sitebuild.py``, every language but the first) writes its pages from the last to
+  the first, so the two builds highlight different blocks and meet in the middle, instead of
+  highlighting the same blocks at the same time once the second has caught up. The search
+  index's entries are put back in Sphinx's order, the only thing the order of writing changed.
 - :func:`reuse_code_formatters` (writing): Sphinx makes a new Pygments ``HtmlFormatter`` for
   every code block, and each one builds the whole stylesheet of its style (every token type)
   before it writes a line. A formatter keeps nothing from one block to the next (only a memo
@@ -68,20 +89,26 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import weakref
 from pathlib import Path
 
 import docutils.statemachine
+import furo
+import furo.navigation
 import jinja2
 import pygments
 import sphinx
+import sphinx.builders
 import sphinx.environment
 import sphinx.highlighting
 import sphinx.transforms.i18n
 import sphinx.util.nodes
-from docutils import nodes
+from docutils import nodes, utils
 from docutils.parsers.rst import states
 from docutils.statemachine import StringList
+from docutils.transforms.universal import SmartQuotes
+from docutils.utils import smartquotes
 from pygments.formatters import HtmlFormatter
 from sphinx import addnodes
 from sphinx.application import Sphinx
@@ -92,6 +119,8 @@ from sphinx.environment.adapters import toctree as toctree_adapter
 from sphinx.errors import ExtensionError
 from sphinx.highlighting import PygmentsBridge, lexers
 from sphinx.parsers import RSTParser
+from sphinx.search import IndexBuilder
+from sphinx.transforms import SphinxSmartQuotes
 from sphinx.util.nodes import NodeMatcher
 
 #: Each internal function a hook copies or relies on, with the digest of its source for the
@@ -356,6 +385,114 @@ relies_on(sphinx.util.nodes.is_translatable, "6f807da2306b4075")
 relies_on(sphinx.util.nodes.apply_source_workaround, "37680fb022fae9df")
 
 
+# --- reading and writing: smart quotes only where there is something to educate --------------
+
+#: What the default action, ``qDe`` (quotes, old-school dashes, ellipses), changes in a text,
+#: with what ``get_tokens`` and ``processEscapes`` change: quotes, backslashes, null-escapes,
+#: ``--``, ``...`` and ``. . .``, and the entities ``processEscapes(restore=True)`` turns
+#: back into characters. A block of text whose text nodes hold none of them educates to the
+#: same texts; a backtick is listed too, for the actions that read it.
+EDUCATED = re.compile(r"""["'`\\\x00]|--|\.\.\.|\. \. \.|&#""")
+
+
+def educates_to_itself(text_nodes: list[nodes.Text]) -> bool:
+    return all(type(text) is nodes.Text and not EDUCATED.search(text) for text in text_nodes)
+
+
+def as_if_replaced(text_nodes: list[nodes.Text]) -> None:
+    """What ``txtnode.parent.replace(txtnode, nodes.Text(newtext))`` leaves in the tree when
+    ``newtext`` is the node's own text: the child that ``index`` finds (the first equal one)
+    is now a new node, which ``setup_child`` gave the document's current source and line.
+    The node already there is given them instead."""
+    for text in text_nodes:
+        parent = text.parent
+        kept = parent.children[parent.index(text)]
+        document = parent.document
+        if document:
+            kept.document = document
+            kept.source, kept.line = document.current_source, document.current_line
+        else:
+            kept.document = None
+            kept.source = kept.line = None
+
+
+def lean_smartquotes_apply(self: SmartQuotes) -> None:
+    """``SmartQuotes.apply`` (docutils), with one change: with the default action, a block of
+    text that has nothing to educate is not educated, and its text nodes are kept (as the
+    nodes that would have replaced them: see :func:`as_if_replaced`) instead of replaced."""
+    smart_quotes = self.document.settings.setdefault("smart_quotes", False)
+    if not smart_quotes:
+        return
+    try:
+        alternative = smart_quotes.startswith("alt")
+    except AttributeError:
+        alternative = False
+
+    document_language = self.document.settings.language_code
+    lc_smartquotes = self.document.settings.smartquotes_locales
+    if lc_smartquotes:
+        smartquotes.smartchars.quotes.update(dict(lc_smartquotes))
+    default_action = self.smartquotes_action == "qDe"
+
+    for node in self.document.findall(nodes.TextElement):
+        if isinstance(node, self.nodes_to_skip):
+            continue
+        if isinstance(node.parent, nodes.TextElement):
+            continue
+
+        txtnodes = [
+            txtnode
+            for txtnode in node.findall(nodes.Text)
+            if not isinstance(txtnode.parent, nodes.option_string)
+        ]
+
+        lang = node.get_language_code(document_language)
+        if alternative:
+            if "-x-altquot" in lang:
+                lang = lang.replace("-x-altquot", "")
+            else:
+                lang += "-x-altquot"
+        for tag in utils.normalize_language_tag(lang):
+            if tag in smartquotes.smartchars.quotes:
+                lang = tag
+                break
+        else:
+            if lang not in self.unsupported_languages:
+                self.document.reporter.warning(
+                    f'No smart quotes defined for language "{lang}".', base_node=node
+                )
+            self.unsupported_languages.add(lang)
+            lang = ""
+
+        if default_action and educates_to_itself(txtnodes):
+            as_if_replaced(txtnodes)
+            continue
+        teacher = smartquotes.educate_tokens(
+            self.get_tokens(txtnodes), attr=self.smartquotes_action, language=lang
+        )
+
+        for txtnode, newtext in zip(txtnodes, teacher, strict=False):
+            txtnode.parent.replace(txtnode, nodes.Text(newtext))
+
+    self.unsupported_languages.clear()
+
+
+relies_on(SmartQuotes.apply, "c2b3fddadc1fef70")
+relies_on(SmartQuotes.get_tokens, "06a6a6466cd5c994")
+relies_on(SphinxSmartQuotes.get_tokens, "c24a7ab411d4ade9")
+relies_on(SphinxSmartQuotes.apply, "c0c3a562fe6eb17b")
+relies_on(smartquotes.educate_tokens, "3dfe450435221c5d")
+relies_on(smartquotes.educateQuotes, "932ca461cc83e06a")
+relies_on(smartquotes.educateDashesOldSchool, "2ec4abb31a2068c3")
+relies_on(smartquotes.educateEllipses, "9ad99f332d9426a4")
+relies_on(smartquotes.processEscapes, "e0679d1372b173af")
+relies_on(nodes.Element.replace, "868ab32bb3ab304e")
+relies_on(nodes.Element.__setitem__, "596c56a50ae62255")
+relies_on(nodes.Node.setup_child, "1057aea428439419")
+relies_on(nodes.Element.index, "0c2cd7bf75da66b1")
+relies_on(sphinx.util.nodes.is_smartquotable, "78d3f355e4a1ea1d")
+
+
 # --- writing: the sidebar's titles-only table of contents -----------------------------------
 
 
@@ -430,6 +567,71 @@ relies_on(toctree_adapter.global_toctree_for_doc, "497dee3e3e1ec1a0")
 relies_on(StandaloneHTMLBuilder._get_local_toctree, "db8dc7d0e09d7d9f")
 
 
+# --- writing: furo's navigation tree without parsing it -------------------------------------
+
+_furo_navigation_tree = furo.navigation.get_navigation_tree
+
+#: The lines of the sidebar's titles-only toctree, as Sphinx writes them for this site:
+#: captions, lists and entries with a link, each entry ending its line or opening a sublist.
+#: No ``&`` (an entity BeautifulSoup would write back otherwise), ``<``, ``>`` or ``"`` in text
+#: or links, and attributes in alphabetical order, as BeautifulSoup writes them.
+NAVIGATION_LINE = re.compile(
+    r'(?:<p aria-level="\d+" class="caption" role="heading"><span class="caption-text">'
+    r'[^&<>"]*</span></p>'
+    r'|<ul(?: class="current")?>|</ul>|</li>|'
+    r'(?P<entry><li class="(?P<classes>toctree-l\d+(?: current)?)">'
+    r'<a class="(?:current )?reference internal" href="[^&<>"]*">(?P<title>[^&<>"]*)</a>)'
+    r'(?:</li>|(?P<sublist><ul(?: class="current")?>)))'
+)
+
+
+def navigation_tree(toctree_html: str) -> str:
+    """``furo.navigation.get_navigation_tree``: the toctree's HTML with a checkbox and a label
+    after the link of every entry that has a sublist (``has-children``, checked when the entry
+    is ``current``), and ``current-page`` on the last ``current`` entry. furo parses the HTML
+    with BeautifulSoup and writes it back; for HTML made only of :data:`NAVIGATION_LINE`
+    lines, which BeautifulSoup writes back as they are, the same changes are made line by
+    line. Any other HTML goes to furo's function."""
+    lines = toctree_html.split("\n")
+    if not toctree_html or lines[-1] or not all(NAVIGATION_LINE.fullmatch(x) for x in lines[:-1]):
+        return _furo_navigation_tree(toctree_html)
+    entries = []  # [line number, classes, the rest of the line after the entry's classes]
+    checkboxes = 0
+    for number, line in enumerate(lines):
+        match = NAVIGATION_LINE.fullmatch(line)
+        if match is None or match["entry"] is None:
+            continue
+        classes = match["classes"]
+        current = classes.endswith(" current")
+        rest = match["entry"][len(f'<li class="{classes}">') :]
+        if match["sublist"]:
+            classes += " has-children"
+            checkboxes += 1
+            name = f"toctree-checkbox-{checkboxes}"
+            rest += (
+                f'<input aria-label="Toggle navigation of {match["title"]}"'
+                + (' checked=""' if current else "")
+                + f' class="toctree-checkbox" id="{name}" name="{name}" role="switch"'
+                ' type="checkbox"/>'
+                f'<label for="{name}"><span class="icon"><svg><use href="#svg-arrow-right">'
+                "</use></svg></span></label>" + match["sublist"]
+            )
+        else:
+            rest += "</li>"
+        entries.append([number, classes, rest, current])
+    currents = [entry for entry in entries if entry[3]]
+    if currents:
+        currents[-1][1] += " current-page"
+    for number, classes, rest, _ in entries:
+        lines[number] = f'<li class="{classes}">{rest}'
+    return "\n".join(lines)
+
+
+relies_on(furo.navigation.get_navigation_tree.__wrapped__, "b919cdb0d72d7e9c")
+relies_on(furo.navigation._get_navigation_expand_image, "5a3b98a55d735395")
+relies_on(furo._compute_navigation_tree, "6ef7cfed13d75f5c")
+
+
 # --- writing: templates compiled once ------------------------------------------------------
 
 
@@ -446,11 +648,8 @@ def keep_compiled_templates(app: Sphinx) -> None:
             environment.autoescape,
         )
     )
-    folder = (
-        Path(app.doctreedir)
-        / "_compiled_templates"
-        / hashlib.sha256(set_up.encode()).hexdigest()[:16]
-    )
+    shared = app.config.build_speed_templates or Path(app.doctreedir) / "_compiled_templates"
+    folder = Path(shared) / hashlib.sha256(set_up.encode()).hexdigest()[:16]
     folder.mkdir(parents=True, exist_ok=True)
     environment.bytecode_cache = jinja2.FileSystemBytecodeCache(str(folder))
 
@@ -558,21 +757,78 @@ relies_on(HtmlFormatter.format_unencoded, "8bc6f083bde3044a")
 relies_on(HtmlFormatter._format_lines, "098293dca1274de6")
 
 
+# --- writing: the second language writes its pages last first --------------------------------
+
+
+def feed_order_restored(entries: dict, before: list[str], docnames: list[str]) -> None:
+    """Put ``entries`` (the search index's entries, page by page, in the order the pages were
+    fed) back in the order Sphinx feeds them: the pages it knew before writing where they
+    were, then the written pages in ``docnames``' (sorted) order."""
+    known = set(before)
+    order = [*before, *(name for name in docnames if name in entries and name not in known)]
+    restored = {name: entries[name] for name in order}
+    entries.clear()
+    entries.update(restored)
+
+
+def write_last_first(app: Sphinx) -> None:
+    """With ``build_speed_write_last_first`` (tests/sitebuild.py sets it for every language but
+    the first), the HTML builder writes its pages in the reverse of Sphinx's (sorted) order.
+
+    The languages' builds highlight the same code blocks and keep them for each other
+    (:class:`HighlightedCode`); the English build reads less and starts writing first. In the
+    same order, the Russian build would catch up with it and both would highlight the same
+    blocks at the same time; from the other end they meet in the middle, and each highlights
+    about what the other does not. Writing a page depends on no other page's writing, except
+    for the order of the search index's entries of a term found in several pages: that is
+    Sphinx's feeding order, and :func:`feed_order_restored` puts it back."""
+    builder = app.builder
+    if not app.config.build_speed_write_last_first or not isinstance(
+        builder, StandaloneHTMLBuilder
+    ):
+        return
+    write_serial = builder._write_serial
+
+    def _write_serial(docnames) -> None:
+        indexer = builder.indexer
+        before = list(indexer._index_entries) if indexer is not None else []
+        write_serial(list(reversed(docnames)))
+        if indexer is not None:
+            feed_order_restored(indexer._index_entries, before, list(docnames))
+
+    builder._write_serial = _write_serial
+
+
+relies_on(sphinx.builders.Builder.write_documents, "2f16759e4c10bf4b")
+relies_on(sphinx.builders.Builder._write_serial, "2077b155aadba1a1")
+relies_on(sphinx.builders._write_docname, "1733b3c33087f8fc")
+relies_on(StandaloneHTMLBuilder.write_doc_serialized, "2ce6976d97dbb068")
+relies_on(StandaloneHTMLBuilder.index_page, "250f5c593b9c510f")
+relies_on(IndexBuilder.feed, "11b7f90635961f57")
+relies_on(IndexBuilder.freeze, "6529d7ff71f6234b")
+relies_on(IndexBuilder.get_terms, "7569c8fea1e5f2e6")
+
+
 def setup(app: Sphinx) -> dict:
     check_internals()
     app.add_source_parser(ReusingRSTParser, override=True)
     nodes.Node._fast_findall = iterative_fast_findall
     nodes.Node._superfast_findall = iterative_superfast_findall
     NodeMatcher.findall = node_matcher_findall
+    SmartQuotes.apply = lean_smartquotes_apply
     sphinx.transforms.i18n._publish_msgstr = parsed_messages = ParsedMessages()
     app.connect("source-read", parsed_messages.forget)
     sphinx.util.nodes.repr_domxml = lazy_repr_domxml
     # before furo's handler (priority 500), which computes the navigation tree
     app.connect("html-page-context", titles_only_toctree, priority=400)
+    furo.get_navigation_tree = navigation_tree
     app.connect("env-updated", forget_titles_only_tocs)
     app.connect("builder-inited", reuse_code_formatters)
     app.connect("builder-inited", keep_compiled_templates)
     # after reuse_code_formatters: the kept blocks' HTML comes from the same formatters
     app.connect("builder-inited", keep_highlighted_code)
     app.add_config_value("build_speed_highlighted", None, "", types=[str, type(None)])
+    app.add_config_value("build_speed_templates", None, "", types=[str, type(None)])
+    app.add_config_value("build_speed_write_last_first", False, "", types=[bool])
+    app.connect("builder-inited", write_last_first)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
