@@ -4,7 +4,8 @@ Every figure is the median wall time of several rounds on this machine; a round
 takes each measure once, floors included, so that a ratio compares figures
 taken under the same load, whatever the machine's speed:
 
-- doctest suite (page examples + snippet programs, ``pytest docs snippets``) ÷ the floor
+- doctest suite (page examples + snippet programs, ``python -m tests.run docs snippets`` as
+  ``nox -s doctest -- docs snippets`` runs it) ÷ the floor
   ``python -c "import pytest, sqlalchemy.orm"`` in the same virtualenv, per SQLAlchemy line;
 - clean HTML build of both languages (as ``nox -s docs`` builds it) ÷ two clean builds of an
   empty furo project;
@@ -92,7 +93,8 @@ def build_figures(runs: int, scratch: Path) -> dict[str, tuple[float, float]]:
 def doctest_figures(runs: int, pythons: dict[str, str]) -> dict[str, tuple[float, float]]:
     figures = {}
     for line, python in pythons.items():
-        suite_command = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "docs", "snippets"]
+        # as nox -s doctest runs it (tests/run.py: pytest, SQLAlchemy's import started first)
+        suite_command = [python, "-m", "tests.run", "-q", "docs", "snippets"]
         seconds(suite_command)  # not measured: as in the contributor loop, the pages ran before
         floor, suite = medians(
             runs,

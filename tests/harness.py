@@ -20,7 +20,6 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import sqlalchemy
 from sybil import Document, Example, Region
 from sybil.evaluators.doctest import OutputChecker
@@ -256,19 +255,3 @@ def warm_up() -> None:
 def parsed_examples(path: Path) -> list[Example]:
     """The examples the harness collects from one page, in page order."""
     return list(Document.parse(str(path), GuideDocTestParser()))
-
-
-# --- tools from Debian packages ---------------------------------------------
-
-
-def debian_tool(path: str | None, what: str, package: str) -> str:
-    """A tool that pip cannot install: required in CI, a visible skip elsewhere.
-
-    ``path`` is where the tool was found (None when it was not).
-    """
-    if path is None:
-        message = f"{what} is not installed (apt-get install {package})"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run this check: {message}")
-        pytest.skip(message)
-    return path

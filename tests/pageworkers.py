@@ -33,6 +33,7 @@ import gc
 import json
 import os
 import pickle
+import re
 import select
 import shutil
 import signal
@@ -40,8 +41,8 @@ import sys
 import tempfile
 import time
 import traceback
+import warnings
 from collections.abc import Callable, Iterable
-from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 from tests import programs
@@ -100,6 +101,24 @@ def available() -> bool:
     return hasattr(os, "fork")
 
 
+#: A preparing process started before pytest was imported (``tests/run.py``), until a run
+#: takes it (:func:`take_early`).
+_EARLY: list[PageWorkers] = []
+
+
+def start_early() -> None:
+    """Fork the preparing process now, before pytest is imported, so that SQLAlchemy's import
+    runs beside pytest's own; the run takes it over once it is configured."""
+    early = PageWorkers()
+    early.start()
+    _EARLY.append(early)
+
+
+def take_early() -> PageWorkers | None:
+    """The preparing process :func:`start_early` started, if any (only once)."""
+    return _EARLY.pop() if _EARLY else None
+
+
 def _prepare() -> None:
     """What the preparing process does before it forks anything: import and warm up."""
     from tests import harness
@@ -124,12 +143,6 @@ def _split(buffer: bytes) -> tuple[list[bytes], bytes]:
     return whole, buffer
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
 def _read_log(log_fd: int) -> str:
     os.lseek(log_fd, 0, os.SEEK_SET)
     return os.read(log_fd, 1 << 20).decode("utf-8", "replace")[-4000:]
@@ -145,15 +158,17 @@ class PageWorkers:
 
     def __init__(
         self,
-        workers: int,
+        workers: int = 1,
         snippets: Iterable[Path] = (),
-        context: Callable[[], AbstractContextManager[object]] = nullcontext,
+        warning_filters: list[tuple] | None = None,
         prepare: Callable[[], None] = _prepare,
         program_timeout: float = 60,
     ) -> None:
         self.workers = max(1, workers)
         self.snippets = list(snippets)  # started as soon as the preparing process is ready
-        self.context = context  # entered in each worker around its pages (warning filters)
+        # ``warnings.filters`` as each page must start with (pytest's, for a test); None: as
+        # the preparing process has them
+        self.warning_filters = warning_filters
         self.prepare = prepare
         self.program_timeout = program_timeout
         self.results: dict[str, PageResult] = {}
@@ -183,17 +198,33 @@ class PageWorkers:
         self._pid = pid
         os.close(control_read)
         os.close(channel_write)
+        if self.snippets:
+            self._order("programs", [str(program) for program in self.snippets])
+
+    def configure(
+        self, workers: int, snippets: Iterable[Path], warning_filters: list[tuple] | None
+    ) -> None:
+        """For a preparing process started early (:func:`start_early`): the run's settings;
+        the programs start now."""
+        self.workers = max(1, workers)
+        self.snippets = list(snippets)
+        self.warning_filters = warning_filters
+        if self.snippets:
+            self._order("programs", [str(program) for program in self.snippets])
 
     def run(self, pages: list[Path], snippets: Iterable[Path] | None = None) -> None:
         """Run ``pages`` in this order; ``snippets``: the programs still wanted (default: all)."""
         wanted = self.snippets if snippets is None else list(snippets)
-        order = pickle.dumps(([str(page) for page in pages], [str(p) for p in wanted]))
-        try:
-            _write_all(self._control, order)
-        except BrokenPipeError:  # the preparing process is gone: result() says why
-            pass
+        order = ([str(page) for page in pages], [str(p) for p in wanted], self.workers)
+        self._order("pages", (*order, self.warning_filters))
         os.close(self._control)
         self._control = -1
+
+    def _order(self, kind: str, value: object) -> None:
+        try:
+            _write_all(self._control, _message(kind, value))
+        except BrokenPipeError:  # the preparing process is gone: result() says why
+            pass
 
     def result(self, page: Path) -> PageResult:
         """The page's result, waiting for it if needed."""
@@ -305,17 +336,18 @@ class _Preparing:
         self.owner = owner
         self.control_fd = control_fd
         self.channel_fd = channel_fd
-        self.order = b""
+        self.orders = b""
         self.workers: dict[int, tuple[int, object]] = {}  # result fd -> (pid, log file)
         self.buffers: dict[int, bytes] = {}
         self.running: dict[int, programs.StartedProgram] = {}  # snippet programs, by done fd
+        self.started: set[str] = set()  # every program started, running or not
+        self.worker_count = 1
+        self.warning_filters: list[tuple] | None = None
 
     def serve(self) -> None:
         signal.signal(signal.SIGTERM, self.end)
         self.owner.prepare()
         gc.freeze()  # what exists now is never garbage: children's gc.collect() skips it
-        for program in self.owner.snippets:
-            self.start_program(Path(program))
         while self.control_fd >= 0 or self.workers or self.running:
             watched = [*self.workers, *self.running]
             if self.control_fd >= 0:
@@ -325,7 +357,7 @@ class _Preparing:
             ready, _, _ = select.select(watched, [], [], wait)
             for fd in ready:
                 if fd == self.control_fd:
-                    self.read_order()
+                    self.read_orders()
                 elif fd in self.workers:
                     self.forward(fd)
                 else:
@@ -353,25 +385,31 @@ class _Preparing:
     def send(self, data: bytes) -> None:
         _write_all(self.channel_fd, data)
 
-    def read_order(self) -> None:
+    def read_orders(self) -> None:
         chunk = os.read(self.control_fd, 1 << 16)
-        if chunk:
-            self.order += chunk
+        if not chunk:  # pytest has said all it will: nothing more to start
+            os.close(self.control_fd)
+            self.control_fd = -1
             return
-        os.close(self.control_fd)
-        self.control_fd = -1
-        if not self.order:  # pytest closed without sending pages: nothing more to start
-            return
-        pages, wanted = pickle.loads(self.order)
-        for fd, started in list(self.running.items()):
-            if str(started.program) not in wanted:  # deselected after all (-k, -m)
-                started.stop()
-                del self.running[fd]
-        running = {str(started.program) for started in self.running.values()}
+        messages, self.orders = _split(self.orders + chunk)
+        for message in messages:
+            kind, value = pickle.loads(message[_SIZE:])
+            if kind == "programs":
+                self.start_programs(value)
+            else:  # "pages"
+                pages, wanted, self.worker_count, self.warning_filters = value
+                for fd, started in list(self.running.items()):
+                    if str(started.program) not in wanted:  # deselected after all (-k, -m)
+                        started.stop()
+                        del self.running[fd]
+                self.start_programs(wanted)
+                self.start_workers([Path(page) for page in pages])
+
+    def start_programs(self, wanted: list[str]) -> None:
         for program in wanted:
-            if program not in running and program not in map(str, self.owner.snippets):
+            if program not in self.started:
+                self.started.add(program)
                 self.start_program(Path(program))
-        self.start_workers([Path(page) for page in pages])
 
     def start_program(self, program: Path) -> None:
         started = programs.StartedProgram(
@@ -385,14 +423,14 @@ class _Preparing:
         task_read, task_write = os.pipe()
         os.write(task_write, b"".join(i.to_bytes(_TASK, "big") for i in range(len(pages))))
         os.close(task_write)  # all of it fits in the pipe (a few bytes per page)
-        for _ in range(min(self.owner.workers, len(pages))):
+        for _ in range(min(self.worker_count, len(pages))):
             result_read, result_write = os.pipe()
             log = tempfile.TemporaryFile()  # noqa: SIM115
             pid = os.fork()
             if pid == 0:  # a worker: never returns
                 self.in_child()
                 os.close(result_read)
-                _work(pages, self.owner, task_read, result_write, log.fileno())
+                _work(pages, self.warning_filters, self.owner.scratch, task_read, result_write, log)
             os.close(result_write)
             self.workers[result_read] = (pid, log)
             self.buffers[result_read] = b""
@@ -428,10 +466,11 @@ class _Preparing:
 
 def _work(
     pages: list[Path],
-    owner: PageWorkers,
+    warning_filters: list[tuple] | None,
+    scratch: str,
     task_fd: int,
     result_fd: int,
-    log_fd: int,
+    log,
 ) -> None:
     """A page worker: run pages from the queue until it is empty, then exit."""
     from tests.harness import run_page
@@ -439,14 +478,16 @@ def _work(
     code = 1
     try:
         # Whatever escapes the examples goes to the worker's log, not to pytest's capture.
-        os.dup2(log_fd, 1)
-        os.dup2(log_fd, 2)
-        sys.stdout = sys.stderr = open(log_fd, "w", buffering=1, closefd=False)  # noqa: SIM115
-        with owner.context():
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        sys.stdout = sys.stderr = open(log.fileno(), "w", buffering=1, closefd=False)  # noqa: SIM115
+        with warnings.catch_warnings():
+            if warning_filters is not None:
+                use_warning_filters(warning_filters)
             while task := os.read(task_fd, _TASK):
                 page = pages[int.from_bytes(task, "big")]
                 try:
-                    result = run_page(page, owner.scratch)
+                    result = run_page(page, scratch)
                 except Exception:  # a fault of the harness, not of an example
                     result = PageResult(shown_path(page), error=traceback.format_exc())
                 _write_all(result_fd, _message("page", result))
@@ -458,3 +499,25 @@ def _work(
             sys.stdout.flush()
         finally:
             os._exit(code)
+
+
+def use_warning_filters(filters: list[tuple]) -> None:
+    """Make ``warnings.filters`` equal ``filters`` (a copy of another process's), through
+    the public functions: each filter is added at the front, the last one first."""
+    warnings.resetwarnings()
+    for action, message, category, module, lineno in reversed(filters):
+        warnings.filterwarnings(action, _regex(message), category, _regex(module), lineno)
+
+
+def _regex(part: re.Pattern | str | None) -> str:
+    """A filter's message or module as ``filterwarnings`` takes it: a compiled pattern's
+    source; a string (Python's own default filters hold some) must be equal, not a prefix."""
+    if part is None:
+        return ""
+    return part.pattern if isinstance(part, re.Pattern) else re.escape(part) + r"\Z"
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]

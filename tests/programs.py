@@ -17,8 +17,8 @@ file and its standard error is empty, with warnings turned into errors as by
   program imports all it needs on its own, under any hash seed — the fresh
   interpreter proves.
 
-This module imports nothing heavy (pytest is loaded already): ``conftest.py``
-uses it before anything imports SQLAlchemy.
+This module imports neither pytest nor SQLAlchemy: the preparing process of
+``tests/pageworkers.py`` may start before pytest is imported (``tests/run.py``).
 """
 
 from __future__ import annotations
@@ -41,14 +41,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 SNIPPETS = ROOT / "snippets"
-
-
-#: The programs a pytest run has started in fresh interpreters, by path (see ``conftest.py``).
-STARTED = pytest.StashKey[dict[Path, "RunningSnippet"]]()
 
 
 def programs() -> list[Path]:

@@ -12,6 +12,7 @@ failure names the page and the line), so the summary counts examples, not pages.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,8 @@ from _pytest.warnings import catch_warnings_for_item
 from tests import pagefiles, pageworkers, programs
 
 WORKERS = pytest.StashKey[pageworkers.PageWorkers]()
+#: The programs a run has started in fresh interpreters, by path (without page workers).
+STARTED = pytest.StashKey[dict[Path, programs.RunningSnippet]]()
 PAGE_ITEM = ("guide", "page examples")  # a user property that marks a page item's own reports
 
 
@@ -107,7 +110,7 @@ class SnippetRun(pytest.Item):
         if workers:
             run = workers.program_run(program)
         else:
-            running = self.config.stash.get(programs.STARTED, {}).pop(program, None)
+            running = self.config.stash.get(STARTED, {}).pop(program, None)
             run = (running or programs.RunningSnippet(program)).finish()
         actual = run.output()
         if actual != expected:
@@ -166,6 +169,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
     Both start before collection, so that they work while pytest collects.
     """
+    early = pageworkers.take_early()  # started by tests/run.py before pytest was imported
+    if early:
+        config.add_cleanup(early.close)  # closed at the end, or at once if not used (below)
     if config.option.collectonly:
         return
     snippets = [
@@ -175,21 +181,26 @@ def pytest_configure(config: pytest.Config) -> None:
     ]
     count = worker_count(config)
     if count and (snippets or reaches_pages(config)):
-        workers = pageworkers.PageWorkers(
-            count,
-            snippets,
-            # in the workers, warnings are what they are in a test: errors (pyproject.toml)
-            context=lambda: catch_warnings_for_item(
-                config, config.hook, "runtest", None, record=False
-            ),
-        )
-        workers.start()
-        config.add_cleanup(workers.close)
+        filters = warning_filters(config)
+        if early:
+            workers = early
+            workers.configure(count, snippets, filters)
+        else:
+            workers = pageworkers.PageWorkers(count, snippets, filters)
+            workers.start()
+            config.add_cleanup(workers.close)
         config.stash[WORKERS] = workers
     else:
-        config.stash[programs.STARTED] = {
-            program: programs.RunningSnippet(program) for program in snippets
-        }
+        if early:
+            early.close()
+        config.stash[STARTED] = {program: programs.RunningSnippet(program) for program in snippets}
+
+
+def warning_filters(config: pytest.Config) -> list[tuple]:
+    """The warning filters a test starts with (pyproject.toml: warnings are errors), for the
+    page workers, which run outside pytest's own handling of warnings."""
+    with catch_warnings_for_item(config, config.hook, "runtest", None, record=False):
+        return list(warnings.filters)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -200,7 +211,7 @@ def pytest_runtestloop(session: pytest.Session):
     pages = [item.path for item in session.items if isinstance(item, PageExamples)]
     snippets = [item.path for item in session.items if isinstance(item, SnippetRun)]
     workers = config.stash.get(WORKERS, None)
-    started = config.stash.setdefault(programs.STARTED, {})
+    started = config.stash.setdefault(STARTED, {})
     if workers:
         workers.run(pages, snippets)  # in the order of the items: see modifyitems below
     else:

@@ -13,7 +13,7 @@ import pytest
 import snowballstemmer
 
 from tests import catalogs
-from tests.harness import debian_tool
+from tests.debian import debian_tool
 
 LANGUAGE = "ru"
 PAGE_CATALOGS = catalogs.page_catalogs(LANGUAGE)

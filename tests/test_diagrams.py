@@ -14,8 +14,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from tests import catalogs
+from tests.debian import debian_tool
 from tests.diagram_sources import DIAGRAMS, all_diagrams, extension, page_diagrams
-from tests.harness import debian_tool
 
 STATES = ("transient", "pending", "persistent", "deleted", "detached")
 SVG = "{http://www.w3.org/2000/svg}"

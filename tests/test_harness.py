@@ -117,31 +117,47 @@ def test_a_wrong_example_fails_and_names_its_page_and_line(tmp_path: Path):
     assert "doctest.py" not in exception  # the traceback starts in the example
 
 
-def test_a_wrong_example_fails_the_pytest_run_with_page_and_line_in_the_summary(tmp_path: Path):
-    page = tmp_path / "wrong.rst"
-    page.write_text(WRONG_PAGE)
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-c",
-            "pyproject.toml",
-            "-p",
-            "conftest",
-            "-rf",
-            str(page),
-        ],
+#: The two ways to run the suite: pytest itself, and tests/run.py (nox -s doctest), which
+#: starts the page workers' preparing process before it imports pytest.
+ENTRY_POINTS = pytest.mark.parametrize("entry", ["pytest", "tests.run"])
+
+
+def run_pytest(entry: str, page: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", entry, "-c", "pyproject.toml", "-p", "conftest", "-rf", str(page)],
         cwd=harness.ROOT,
         env={**os.environ, "COLUMNS": "300"},  # summary lines are not cut short
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+@ENTRY_POINTS
+def test_a_wrong_example_fails_the_pytest_run_with_page_and_line_in_the_summary(
+    entry: str, tmp_path: Path
+):
+    page = tmp_path / "wrong.rst"
+    page.write_text(WRONG_PAGE)
+    run = run_pytest(entry, page)
     assert run.returncode == 1, run.stdout + run.stderr
     assert "2 failed, 2 passed" in run.stdout
     assert f"::examples::line 6 - {page}, line 6: the output differs" in run.stdout
     assert f"{page}, line 8: ZeroDivisionError was raised" in run.stdout
+
+
+@ENTRY_POINTS
+def test_a_warning_fails_its_example_in_the_page_workers_as_in_a_test(entry: str, tmp_path: Path):
+    page = tmp_path / "warns.rst"
+    page.write_text(
+        "Warns\n=====\n\n>>> import warnings\n"
+        ">>> warnings.warn('old API', DeprecationWarning)\n>>> 2 * 21\n42\n"
+    )
+    run = run_pytest(entry, page)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "1 failed, 2 passed" in run.stdout
+    assert f"{page}, line 5: DeprecationWarning was raised" in run.stdout
+    assert "run in a worker process" in run.stdout
 
 
 def test_release_line_blocks_run_on_their_line_and_skip_visibly_on_the_other(tmp_path: Path):

@@ -22,7 +22,7 @@ from xml.etree import ElementTree
 import pytest
 
 from tests import catalogs
-from tests.harness import debian_tool
+from tests.debian import debian_tool
 
 sys.path.insert(0, str(catalogs.DOCS / "_ext"))
 import publishing  # noqa: E402  (docs/_ext is not a package)
