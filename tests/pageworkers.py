@@ -3,11 +3,13 @@
 Pages are independent (each runs in a fresh namespace and directory, and CI
 proves it by running them in reverse order), so they can run side by side.
 
-The pytest process never imports SQLAlchemy itself. As soon as pytest is
-configured, it forks one *preparing process* (:meth:`PageWorkers.start`), which
-imports the harness and SQLAlchemy, warms SQLAlchemy up, and starts the snippet
-programs the run names, each in a process forked from it
-(:func:`tests.programs.run_forked`). Meanwhile pytest collects. Then pytest sends
+The pytest process never imports SQLAlchemy itself. One *preparing process*
+(:meth:`PageWorkers.start`) imports the harness and SQLAlchemy, warms SQLAlchemy
+up, and starts the snippet programs the run names, each in a process forked from
+it (:func:`tests.programs.run_forked`). ``python -m tests.run`` (``nox -s
+doctest``) forks it before pytest is even imported (:func:`start_early`), plain
+pytest as soon as it is configured; meanwhile pytest starts and collects, and
+sends the run's settings (:meth:`PageWorkers.configure`). Then pytest sends
 the pages, in the order to run them (:meth:`PageWorkers.run`), and the preparing
 process forks the page workers: each takes the next page from a shared queue (a
 pipe of page numbers), runs it with :func:`tests.harness.run_page` and sends
