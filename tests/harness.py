@@ -1,6 +1,6 @@
 """The machinery that executes the guide's pages: every ``>>>`` example, page by page.
 
-``conftest.py`` wires these pieces into pytest; ``tests/test_harness.py`` holds
+``tests/pytest_guide.py`` wires these pieces into pytest; ``tests/test_harness.py`` holds
 the specifications they must meet (every prompt collected, no silent skips,
 ellipsis only for noise, failures that name page and line).
 """
@@ -26,18 +26,7 @@ from sybil.evaluators.doctest import OutputChecker
 from sybil.parsers.rest import DocTestParser
 from sybil.parsers.rest.lexers import DirectiveLexer
 
-from tests.pagefiles import (  # noqa: F401  (the facts about pages, re-exported for the specs)
-    DOCS,
-    PROMPT,
-    ROOT,
-    SCRATCH,
-    Outcome,
-    PageResult,
-    is_page,
-    pages,
-    prompt_lines,
-    shown_path,
-)
+from tests.pagefiles import SCRATCH, Outcome, PageResult, shown_path
 
 #: ELLIPSIS stands only for run-to-run noise (see ``NOISE`` below); whitespace
 #: is normalized because SQLAlchemy's echoed DDL carries tabs and blank lines.
@@ -222,9 +211,9 @@ def warm_up() -> None:
     """One small Core and ORM round trip on in-memory SQLite, then nothing is left of it.
 
     SQLAlchemy imports and prepares much of itself on first use (the SQLite dialect,
-    the ORM's loader strategies, the compilers' dispatch). Done once in the pytest
-    process before it forks the page workers, that work is shared by every worker
-    instead of repeated by each one's first page.
+    the ORM's loader strategies, the compilers' dispatch). Done once in the page
+    workers' preparing process before it forks them (``tests/pageworkers.py``), that
+    work is shared by every worker instead of repeated by each one's first page.
     """
     from sqlalchemy import Integer, String, create_engine, select
     from sqlalchemy.orm import DeclarativeBase, Session, mapped_column

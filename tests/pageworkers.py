@@ -158,19 +158,13 @@ def _how(status: int) -> str:
 class PageWorkers:
     """The pytest side: one preparing process, which forks the page workers and programs."""
 
-    def __init__(
-        self,
-        workers: int = 1,
-        snippets: Iterable[Path] = (),
-        warning_filters: list[tuple] | None = None,
-        prepare: Callable[[], None] = _prepare,
-        program_timeout: float = 60,
-    ) -> None:
-        self.workers = max(1, workers)
-        self.snippets = list(snippets)  # started as soon as the preparing process is ready
+    def __init__(self, prepare: Callable[[], None] = _prepare, program_timeout: float = 60) -> None:
+        # the run's settings, given by configure()
+        self.workers = 1
+        self.snippets: list[Path] = []  # started as soon as the preparing process is ready
         # ``warnings.filters`` as each page must start with (pytest's, for a test); None: as
         # the preparing process has them
-        self.warning_filters = warning_filters
+        self.warning_filters: list[tuple] | None = None
         self.prepare = prepare
         self.program_timeout = program_timeout
         self.results: dict[str, PageResult] = {}
@@ -184,7 +178,7 @@ class PageWorkers:
     # -- pytest side -----------------------------------------------------------
 
     def start(self) -> None:
-        """Fork the preparing process; it starts the programs as soon as it is ready."""
+        """Fork the preparing process; it imports and warms up, then waits for orders."""
         self.scratch = tempfile.mkdtemp(prefix="guide-run-", dir=SCRATCH)
         control_read, self._control = os.pipe()
         self._channel, channel_write = os.pipe()
@@ -200,14 +194,15 @@ class PageWorkers:
         self._pid = pid
         os.close(control_read)
         os.close(channel_write)
-        if self.snippets:
-            self._order("programs", [str(program) for program in self.snippets])
 
     def configure(
-        self, workers: int, snippets: Iterable[Path], warning_filters: list[tuple] | None
+        self,
+        workers: int,
+        snippets: Iterable[Path] = (),
+        warning_filters: list[tuple] | None = None,
     ) -> None:
-        """For a preparing process started early (:func:`start_early`): the run's settings;
-        the programs start now."""
+        """The run's settings, once started: how many workers, which programs (they start
+        now) and the warning filters of the pages."""
         self.workers = max(1, workers)
         self.snippets = list(snippets)
         self.warning_filters = warning_filters

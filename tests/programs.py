@@ -49,15 +49,6 @@ def programs() -> list[Path]:
     return sorted(SNIPPETS.glob("*.py"))
 
 
-def named_by(program: Path, args: list[str], cwd: Path) -> bool:
-    """True when a pytest argument is the program or a folder that holds it."""
-    for arg in args:
-        path = (cwd / arg.split("::")[0]).resolve()
-        if path == program or path in program.parents:
-            return True
-    return False
-
-
 def expected_output_path(program: Path) -> Path:
     return program.with_suffix(".out")
 

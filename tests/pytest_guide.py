@@ -131,11 +131,14 @@ def pytest_collect_file(file_path: Path, parent):
     return None
 
 
+def named_paths(config: pytest.Config) -> list[Path]:
+    """The files and folders the command line names (a node id's file part), resolved."""
+    return [(config.invocation_params.dir / arg.split("::")[0]).resolve() for arg in config.args]
+
+
 def named_page(file_path: Path, config: pytest.Config) -> bool:
     """An ``.rst`` file named on the command line is run as a page wherever it is."""
-    return file_path.suffix == ".rst" and any(
-        Path(arg.split("::")[0]).resolve() == file_path for arg in config.args
-    )
+    return file_path.suffix == ".rst" and file_path in named_paths(config)
 
 
 def worker_count(config: pytest.Config) -> int:
@@ -153,15 +156,22 @@ def worker_count(config: pytest.Config) -> int:
     return wanted
 
 
-def reaches_pages(config: pytest.Config) -> bool:
-    """True when a command-line argument is, holds or lies in ``docs/``, or names a page."""
-    for arg in config.args:
-        path = (config.invocation_params.dir / arg.split("::")[0]).resolve()
-        if path.suffix == ".rst" or path == pagefiles.DOCS:
-            return True
-        if path in pagefiles.DOCS.parents or pagefiles.DOCS in path.parents:
-            return True
-    return False
+def reaches_pages(named: list[Path]) -> bool:
+    """True when a named path is, holds or lies in ``docs/``, or names a page."""
+    docs = pagefiles.DOCS
+    return any(
+        path.suffix == ".rst" or path == docs or path in docs.parents or docs in path.parents
+        for path in named
+    )
+
+
+def named_snippets(named: list[Path]) -> list[Path]:
+    """The snippet programs a named path is or holds."""
+    return [
+        program
+        for program in programs.programs()
+        if any(path == program or path in program.parents for path in named)
+    ]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -170,30 +180,23 @@ def pytest_configure(config: pytest.Config) -> None:
     Both start before collection, so that they work while pytest collects.
     """
     early = pageworkers.take_early()  # started by tests/run.py before pytest was imported
-    if early:
-        config.add_cleanup(early.close)  # closed at the end, or at once if not used (below)
     if config.option.collectonly:
-        return
-    snippets = [
-        program
-        for program in programs.programs()
-        if programs.named_by(program, config.args, config.invocation_params.dir)
-    ]
-    count = worker_count(config)
-    if count and (snippets or reaches_pages(config)):
-        filters = warning_filters(config)
-        if early:
-            workers = early
-            workers.configure(count, snippets, filters)
-        else:
-            workers = pageworkers.PageWorkers(count, snippets, filters)
-            workers.start()
-            config.add_cleanup(workers.close)
-        config.stash[WORKERS] = workers
+        snippets, count = [], 0
     else:
+        named = named_paths(config)
+        snippets = named_snippets(named)
+        count = worker_count(config) if snippets or reaches_pages(named) else 0
+    if not count:
         if early:
             early.close()
         config.stash[STARTED] = {program: programs.RunningSnippet(program) for program in snippets}
+        return
+    workers = early or pageworkers.PageWorkers()
+    if not early:
+        workers.start()
+    config.add_cleanup(workers.close)
+    workers.configure(count, snippets, warning_filters(config))
+    config.stash[WORKERS] = workers
 
 
 def warning_filters(config: pytest.Config) -> list[tuple]:

@@ -14,24 +14,24 @@ from pathlib import Path
 import pytest
 from sybil import Document
 
-from tests import harness, pageworkers, programs
+from tests import harness, pagefiles, pageworkers, programs
 
-PAGES = harness.pages()
-PAGES_WITH_PROMPTS = [p for p in PAGES if harness.prompt_lines(p.read_text(encoding="utf-8"))]
+PAGES = pagefiles.pages()
+PAGES_WITH_PROMPTS = [p for p in PAGES if pagefiles.prompt_lines(p.read_text(encoding="utf-8"))]
 
 
 def page_id(path: Path) -> str:
-    return str(path.relative_to(harness.DOCS))
+    return str(path.relative_to(pagefiles.DOCS))
 
 
 def test_the_guide_executes_at_least_300_prompt_lines_on_at_least_9_pages():
-    counts = {page_id(p): len(harness.prompt_lines(p.read_text(encoding="utf-8"))) for p in PAGES}
+    counts = {page_id(p): len(pagefiles.prompt_lines(p.read_text(encoding="utf-8"))) for p in PAGES}
     assert sum(counts.values()) >= 300, counts
     assert sum(1 for n in counts.values() if n) >= 9, counts
 
 
 def test_the_pytest_configuration_collects_every_page_with_prompts():
-    missed = [page_id(p) for p in PAGES_WITH_PROMPTS if not harness.is_page(p)]
+    missed = [page_id(p) for p in PAGES_WITH_PROMPTS if not pagefiles.is_page(p)]
     assert not missed, f"pages with >>> prompts that pytest would not collect: {missed}"
 
 
@@ -39,7 +39,7 @@ def test_the_pytest_configuration_collects_every_page_with_prompts():
 def test_every_prompt_line_of_a_page_is_one_collected_example(page: Path):
     text = page.read_text(encoding="utf-8")
     collected = [example.line for example in harness.parsed_examples(page)]
-    assert collected == harness.prompt_lines(text)
+    assert collected == pagefiles.prompt_lines(text)
 
 
 @pytest.mark.parametrize("page", PAGES_WITH_PROMPTS, ids=page_id)
@@ -101,7 +101,7 @@ the page goes on
 """
 
 
-def verdicts(result: harness.PageResult) -> list[tuple[int, str]]:
+def verdicts(result: pagefiles.PageResult) -> list[tuple[int, str]]:
     return [(outcome.line, outcome.status) for outcome in result.outcomes]
 
 
@@ -125,7 +125,7 @@ ENTRY_POINTS = pytest.mark.parametrize("entry", ["pytest", "tests.run"])
 def run_pytest(entry: str, page: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", entry, "-c", "pyproject.toml", "-p", "conftest", "-rf", str(page)],
-        cwd=harness.ROOT,
+        cwd=pagefiles.ROOT,
         env={**os.environ, "COLUMNS": "300"},  # summary lines are not cut short
         capture_output=True,
         text=True,
@@ -185,9 +185,16 @@ def test_release_line_blocks_run_on_their_line_and_skip_visibly_on_the_other(tmp
     assert f"SQLAlchemy {other} only" in other_line.detail
 
 
-def worker_results(pages: list[Path], workers: int, **options) -> list[harness.PageResult]:
-    running = pageworkers.PageWorkers(workers, **options)
+def started_workers(workers: int, snippets: list[Path] = (), **options) -> pageworkers.PageWorkers:
+    """Page workers as a run starts them: the preparing process forked, then configured."""
+    running = pageworkers.PageWorkers(**options)
     running.start()
+    running.configure(workers, snippets)
+    return running
+
+
+def worker_results(pages: list[Path], workers: int, **options) -> list[pagefiles.PageResult]:
+    running = started_workers(workers, **options)
     try:
         running.run(pages)
         return [running.result(page) for page in pages]
@@ -240,8 +247,7 @@ def test_closing_the_page_workers_ends_every_process_and_removes_every_scratch_f
     page.write_text(page.read_text() + ">>> time.sleep(30)\n")
     program = tmp_path / "waits.py"
     program.write_text(record + "time.sleep(30)\n")
-    running = pageworkers.PageWorkers(1, [program])
-    running.start()
+    running = started_workers(1, [program])
     running.run([page])
     scratch = Path(running.scratch)
     deadline = time.monotonic() + 30
@@ -267,7 +273,7 @@ def test_the_pytest_process_leaves_sqlalchemy_to_the_page_workers(tmp_path: Path
     )
     run = subprocess.run(
         [sys.executable, "-c", script],
-        cwd=harness.ROOT,
+        cwd=pagefiles.ROOT,
         capture_output=True,
         text=True,
         check=False,
@@ -286,15 +292,15 @@ def test_workers_take_the_longest_pages_first_by_the_last_runs_timings(tmp_path:
     elsewhere = tmp_path / "elsewhere.rst"  # a page outside the guide, as the specs make
     pageworkers.remember_timings(
         [
-            harness.PageResult(harness.shown_path(waits), seconds=0.6),
-            harness.PageResult(harness.shown_path(big), seconds=0.05),
-            harness.PageResult(harness.shown_path(elsewhere), seconds=9.0),
+            pagefiles.PageResult(pagefiles.shown_path(waits), seconds=0.6),
+            pagefiles.PageResult(pagefiles.shown_path(big), seconds=0.05),
+            pagefiles.PageResult(pagefiles.shown_path(elsewhere), seconds=9.0),
         ],
         timings,
     )
     assert pageworkers.longest_first([small, waits, big], timings) == [waits, big, small]
     assert str(elsewhere) not in timings.read_text()  # only the guide's pages are remembered
-    assert not pageworkers.TIMINGS.is_relative_to(harness.ROOT)  # nothing written in the checkout
+    assert not pageworkers.TIMINGS.is_relative_to(pagefiles.ROOT)  # nothing written in the checkout
 
 
 def test_a_page_leaves_no_handler_variable_directory_or_file_behind(tmp_path: Path, monkeypatch):
@@ -351,8 +357,7 @@ def fresh_run(program: Path, timeout: float) -> programs.ProgramRun:
 
 
 def forked_run(program: Path, timeout: float) -> programs.ProgramRun:
-    running = pageworkers.PageWorkers(1, [program], program_timeout=timeout)
-    running.start()
+    running = started_workers(1, [program], program_timeout=timeout)
     try:
         running.run([])
         return running.program_run(program)
@@ -448,7 +453,7 @@ def test_every_chapter_page_has_the_same_anatomy(page: Path):
 
 
 def inventory_entries() -> list[tuple[int, str, str]]:
-    path = harness.DOCS / "_inventories" / "sqlalchemy.txt"
+    path = pagefiles.DOCS / "_inventories" / "sqlalchemy.txt"
     return [
         (number, *line.split()[:2])
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
