@@ -232,15 +232,27 @@ def test_a_parsed_message_used_in_the_first_pass_is_not_handed_out_again():
 SESSION = '>>> print("spam")\nspam\n'
 
 
+def kept_blocks(folder: Path) -> dict[str, str]:
+    """What a build starting now finds kept in ``folder``, by name."""
+    kept = build_speed.KeptBlocks(folder / "blocks")
+    kept.get("")
+    return kept.blocks
+
+
 def test_a_kept_block_is_the_html_pygments_writes(tmp_path):
     plain = PygmentsBridge("html", "default")
     kept = PygmentsBridge("html", "default")
     kept.highlight_block = build_speed.HighlightedCode(kept, tmp_path)
     first = kept.highlight_block(SESSION, "pycon", linenos=False)
     assert first == plain.highlight_block(SESSION, "pycon", linenos=False)
-    (file,) = tmp_path.rglob("*.html")
-    file.write_text("what the next build reads", encoding="utf-8")
-    assert kept.highlight_block(SESSION, "pycon", linenos=False) == "what the next build reads"
+    ((name, html),) = kept_blocks(tmp_path).items()
+    assert html == first
+    build_speed.KeptBlocks(tmp_path / "blocks").add(name, "what the next build reads")
+    next_build = PygmentsBridge("html", "default")
+    next_build.highlight_block = build_speed.HighlightedCode(next_build, tmp_path)
+    assert (
+        next_build.highlight_block(SESSION, "pycon", linenos=False) == "what the next build reads"
+    )
 
 
 def test_a_block_is_kept_apart_from_the_same_code_with_other_options_or_style(tmp_path):
@@ -251,7 +263,7 @@ def test_a_block_is_kept_apart_from_the_same_code_with_other_options_or_style(tm
     bridges[0].highlight_block(SESSION, "pycon", linenos=True)
     bridges[0].highlight_block(SESSION, "python", linenos=False)
     bridges[1].highlight_block(SESSION, "pycon", linenos=False)
-    assert len(list(tmp_path.rglob("*.html"))) == 4
+    assert len(kept_blocks(tmp_path)) == 4
 
 
 def test_a_block_whose_highlighting_logs_a_warning_is_not_kept(tmp_path, caplog):
@@ -260,7 +272,56 @@ def test_a_block_whose_highlighting_logs_a_warning_is_not_kept(tmp_path, caplog)
     for _ in range(2):
         bridge.highlight_block(SESSION, "no-such-language", linenos=False)
     assert [r.levelname for r in caplog.records] == ["WARNING", "WARNING"]
-    assert list(tmp_path.rglob("*.html")) == []
+    assert kept_blocks(tmp_path) == {}
+
+
+ONE, TWO, THREE = (
+    ("1" * 64, "<pre>one</pre>"),
+    ("2" * 64, "<pre>two</pre>"),
+    ("3" * 64, "<pre>3</pre>"),
+)
+
+
+def record(name: str, html: str) -> bytes:
+    data = html.encode()
+    return b"%s %d %s\n" % (name.encode(), len(data), build_speed.KeptBlocks.digest(data)) + data
+
+
+def test_a_block_one_build_keeps_is_read_by_another_build_running_beside_it(tmp_path):
+    english, russian = (build_speed.KeptBlocks(tmp_path / "blocks") for _ in range(2))
+    assert russian.get(ONE[0]) is None
+    english.add(*ONE)
+    assert russian.get(ONE[0]) == ONE[1]
+    russian.add(*TWO)
+    assert english.get(TWO[0]) == TWO[1]
+    assert kept_blocks(tmp_path) == dict([ONE, TWO])
+
+
+def test_a_record_still_being_written_is_read_once_it_is_whole(tmp_path):
+    whole = record(*TWO)
+    (tmp_path / "blocks").write_bytes(record(*ONE) + whole[:-5])
+    reader = build_speed.KeptBlocks(tmp_path / "blocks")
+    assert reader.get(TWO[0]) is None
+    assert reader.get(ONE[0]) == ONE[1]
+    with open(tmp_path / "blocks", "ab") as file:
+        file.write(whole[-5:])
+    assert reader.get(TWO[0]) == TWO[1]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda whole: whole[:-5], id="cut short"),
+        pytest.param(lambda whole: whole.replace(b"two", b"owt"), id="not its digest"),
+        pytest.param(lambda whole: b"garbage\n" + whole, id="not a header"),
+    ],
+)
+def test_a_damaged_record_is_never_handed_out_and_the_next_block_kept_cuts_it_off(tmp_path, damage):
+    (tmp_path / "blocks").write_bytes(record(*ONE) + damage(record(*TWO)))
+    assert kept_blocks(tmp_path) == dict([ONE])
+    build_speed.KeptBlocks(tmp_path / "blocks").add(*THREE)
+    assert (tmp_path / "blocks").read_bytes() == record(*ONE) + record(*THREE)
+    assert kept_blocks(tmp_path) == dict([ONE, THREE])
 
 
 # --- smart quotes ----------------------------------------------------------------------------

@@ -65,13 +65,16 @@ differs (after an upgrade): a hook must be reviewed, never silently produce a di
   rendered), so the language that writes second reads what the first one compiled.
 - :class:`HighlightedCode` (writing): Pygments takes a quarter of the writing, for code that
   is the same in every language and, in a rebuild, on every page that did not change its
-  examples. Each highlighted block is kept as a file named after everything its HTML depends
+  examples. Each highlighted block is kept under a name made of everything its HTML depends
   on (the code, its language and options, the style, the Pygments and Sphinx versions, the
   lexers Sphinx was given); a block that was highlighted before, by this language or by
-  another one being built next to it, is read instead of highlighted again. The files live in
-  the doctree folder (``tests/sitebuild.py`` gives both languages the same folder, under its
-  doctree root), so a clean build starts without them. A block whose highlighting logged
-  anything (an unknown lexer, a lexing error) is not kept: its warning comes every time.
+  another one being built next to it, is read instead of highlighted again. The blocks are
+  appended to one file (:class:`KeptBlocks`), not kept a file each: on this project's ext4
+  disks, creating some 650 files and folders after a clean build had deleted as many cost
+  more than half a second of the kernel's time. The file lives in the doctree folder
+  (``tests/sitebuild.py`` gives both languages the same folder, under its doctree root), so a
+  clean build starts without it. A block whose highlighting logged anything (an unknown
+  lexer, a lexing error) is not kept: its warning comes every time.
 - :func:`write_last_first` (writing): the languages' builds share their highlighted blocks,
   and the English build starts writing first. The build given ``build_speed_write_last_first``
   (by ``tests/sitebuild.py``, every language but the first) writes its pages from the last to
@@ -88,10 +91,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
 import weakref
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: records are appended unlocked, and never cut
+    fcntl = None  # type: ignore[assignment]
 
 import docutils.statemachine
 import furo
@@ -676,14 +683,81 @@ class ReusedFormatters:
         return self.made[key]
 
 
+class KeptBlocks:
+    """Highlighted blocks by name, kept in one file that the builds append to and read.
+
+    A record is a header line (the block's name, the length of its HTML in bytes, a digest
+    of that HTML) followed by the HTML. Builds running side by side append whole records,
+    each with one write, under an exclusive lock of the file, and read the others' records as
+    they need them, without the lock: a record still being written is read once it is whole.
+    A record cut short (a build killed while writing, a full disk) or not matching its digest
+    is never handed out; the next append, under the lock, cuts the file before it (nothing can
+    be writing then), so the records that follow are read again.
+    """
+
+    HEADER = re.compile(rb"([0-9a-f]{64}) ([0-9]{1,9}) ([0-9a-f]{16})\n")
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.blocks: dict[str, str] = {}
+        self.read_to = 0  # where the next record to read starts
+
+    @staticmethod
+    def digest(html: bytes) -> bytes:
+        return hashlib.blake2b(html, digest_size=8).hexdigest().encode()
+
+    def get(self, name: str) -> str | None:
+        if name not in self.blocks:
+            try:
+                with open(self.path, "rb") as file:
+                    self.read(file)
+            except FileNotFoundError:
+                pass
+        return self.blocks.get(name)
+
+    def read(self, file) -> bool:
+        """Read the records after ``read_to``; True if the file ends with a whole record."""
+        file.seek(self.read_to)
+        data = file.read()
+        position = 0
+        while position < len(data):
+            header = self.HEADER.match(data, position)
+            if header is None:
+                break  # being written, cut short or damaged: see the class's docstring
+            name, length, digest = header.groups()
+            start = header.end()
+            html = data[start : start + int(length)]
+            if len(html) < int(length) or self.digest(html) != digest:
+                break
+            self.blocks[name.decode()] = html.decode()
+            position = start + int(length)
+        self.read_to += position
+        return position == len(data)
+
+    def add(self, name: str, html: str) -> None:
+        data = html.encode()
+        record = b"%s %d %s\n" % (name.encode(), len(data), self.digest(data)) + data
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path, "a+b") as file:
+            if fcntl is not None:
+                fcntl.flock(file, fcntl.LOCK_EX)  # released when the file is closed
+                if not self.read(file):  # nobody is writing: what does not read is damaged
+                    file.truncate(self.read_to)
+            else:
+                self.read(file)
+            file.write(record)
+            file.flush()
+            self.read_to = file.tell()
+        self.blocks[name] = html
+
+
 class HighlightedCode:
     """Stands in for a ``PygmentsBridge``'s ``highlight_block``: returns the HTML kept for the
-    same block, or highlights it and keeps the result (written to a temporary file, then
-    renamed: builds running side by side may write the same block at the same time)."""
+    same block (:class:`KeptBlocks`), or highlights it and keeps the result."""
 
     def __init__(self, bridge: PygmentsBridge, folder: Path) -> None:
         self.highlight = bridge.highlight_block
-        self.folder = folder
+        self.kept = KeptBlocks(folder / "blocks")
         style = bridge.formatter_args["style"]
         formatter = getattr(bridge.formatter, "formatter_class", bridge.formatter)
         self.set_up = repr(
@@ -701,18 +775,13 @@ class HighlightedCode:
         options = sorted((opts or {}).items())
         key = repr((self.set_up, source, lang, options, force, sorted(kwargs.items())))
         name = hashlib.sha256(key.encode()).hexdigest()
-        kept = self.folder / name[:2] / f"{name}.html"
-        try:
-            return kept.read_text(encoding="utf-8")
-        except OSError:
-            pass
+        kept = self.kept.get(name)
+        if kept is not None:
+            return kept
         with self.logged:
             highlighted = self.highlight(source, lang, opts, force, location, **kwargs)
         if not self.logged.any:
-            kept.parent.mkdir(parents=True, exist_ok=True)
-            temporary = kept.with_suffix(f".{os.getpid()}.tmp")
-            temporary.write_text(highlighted, encoding="utf-8")
-            os.replace(temporary, kept)
+            self.kept.add(name, highlighted)
         return highlighted
 
 
