@@ -23,6 +23,11 @@ The languages share one folder of highlighted code blocks, ``<doctrees>/_highlig
 (``build_speed_highlighted``, see docs/_ext/build_speed.py): the examples are the same in
 every language, so a block one language has highlighted is read by the other; and one folder
 of compiled templates, ``<doctrees>/_compiled_templates`` (``build_speed_templates``).
+
+The Russian build also reads the translations, and ends last: each build is told, through a
+pipe, when the others have ended (:func:`others_pipes`), and hands half of the pages it still
+has to write to a forked process of its own then (``build_speed_others_fd``), so that the core
+the English build leaves idle writes them.
 """
 
 from __future__ import annotations
@@ -60,16 +65,48 @@ def sphinx_arguments(language: str, out: Path, doctrees: Path, extra: list[str])
     ]  # fmt: skip
 
 
-def sphinx_arguments_for(languages: list[str], out: Path, doctrees: Path, extra: list[str]):
+def sphinx_arguments_for(
+    languages: list[str],
+    out: Path,
+    doctrees: Path,
+    extra: list[str],
+    others_fds: dict[str, int] | None = None,
+):
     """Each language's arguments: every language but the first writes its pages last first,
-    so that the builds highlight different code blocks (build_speed_write_last_first)."""
+    so that the builds highlight different code blocks (build_speed_write_last_first); and
+    each is given the file descriptor that tells it when the others have ended, if any
+    (build_speed_others_fd, see :func:`others_pipes`)."""
+    others_fds = others_fds or {}
     return {
         language: [
             *(["-D", "build_speed_write_last_first=1"] if number else []),
+            *(
+                ["-D", f"build_speed_others_fd={others_fds[language]}"]
+                if language in others_fds
+                else []
+            ),
             *sphinx_arguments(language, out, doctrees, extra),
         ]
         for number, language in enumerate(languages)
     }
+
+
+def others_pipes(languages: list[str]) -> dict[str, tuple[int, int]]:
+    """A pipe for each language, nothing ever written into it: that language's build keeps its
+    read end, every other build keeps its write end, open until it ends. Once every other
+    build (and every process it forked) has ended, the read end is at its end: the build
+    still running knows that the machine's other cores are idle, and hands half of the pages
+    it has left to a process of its own (docs/_ext/build_speed.py, ``write_pages``)."""
+    return {language: os.pipe() for language in languages} if len(languages) > 1 else {}
+
+
+def fds_to_close(language: str, pipes: dict[str, tuple[int, int]]) -> list[int]:
+    """In ``language``'s build: its own pipe's write end and the others' read ends."""
+    return [
+        fd
+        for other, (read, write) in pipes.items()
+        for fd in ([write] if other == language else [read])
+    ]
 
 
 def command(arguments: list[str]) -> list[str]:
@@ -139,8 +176,9 @@ def _import_for_builds() -> None:
     publish_doctree("A\n=\n\n*b* ``c`` `d`_\n\n- e\n\n.. _d: f\n", settings_overrides=QUIET)
 
 
-def fork_build(arguments: list[str], log) -> int:
-    """Run ``python -m sphinx ARGUMENTS`` in a forked child writing to ``log``; its pid."""
+def fork_build(arguments: list[str], log, close: list[int] = ()) -> int:
+    """Run ``python -m sphinx ARGUMENTS`` in a forked child writing to ``log``, with the file
+    descriptors in ``close`` closed; its pid."""
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
@@ -149,6 +187,8 @@ def fork_build(arguments: list[str], log) -> int:
     status = 1
     try:  # the child: never returns into the caller
         gc.disable()  # see the module's docstring; the child ends with os._exit
+        for fd in close:
+            os.close(fd)
         os.dup2(log.fileno(), 1)
         os.dup2(log.fileno(), 2)
         import sphinx.cmd.build
@@ -173,11 +213,18 @@ def build(out: Path, doctrees: Path, languages: list[str], extra: list[str]) -> 
     printed = preload() if forking else ""
     forking = forking and threading.active_count() == 1  # forking a threaded process is unsafe
     results: dict[str, tuple[int, str]] = {}
-    arguments = sphinx_arguments_for(languages, out, doctrees, extra)
+    pipes = others_pipes(languages) if forking else {}
+    fds = {language: read for language, (read, _) in pipes.items()}
+    arguments = sphinx_arguments_for(languages, out, doctrees, extra, fds)
     if forking:
         gc.freeze()  # the preloaded objects: never collected, never copied by the collector
         logs = {language: tempfile.TemporaryFile("w+", encoding="utf-8") for language in languages}
-        pids = {language: fork_build(arguments[language], logs[language]) for language in languages}
+        pids = {
+            language: fork_build(arguments[language], logs[language], fds_to_close(language, pipes))
+            for language in languages
+        }
+        for fd in (fd for pipe in pipes.values() for fd in pipe):
+            os.close(fd)
         for language, pid in pids.items():
             _, wait_status = os.waitpid(pid, 0)
             logs[language].seek(0)

@@ -8,8 +8,11 @@ each hook on its own, on inputs chosen to reach its corners.
 from __future__ import annotations
 
 import importlib
+import os
+import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -559,3 +562,108 @@ def test_a_module_imported_on_first_use_is_imported_by_its_first_attribute(tmp_p
     assert sys.slow_to_import_ran is True
     assert sys.modules["slow_to_import"] is not slow_to_import  # the module itself, now
     assert sys.modules["slow_to_import"].VALUE == 42
+
+
+# --- pages handed over to a forked process when the other builds have ended -----------------
+
+
+def test_the_pages_handed_over_are_the_last_and_weigh_what_leaves_both_processes_even():
+    left = ["a", "b", "c", "d", "e", "f", "g", "h"]
+    weights = dict.fromkeys(left, 1.0)
+    handed = build_speed.handed_pages(left, weights)
+    assert handed == left[-len(handed) :]
+    kept = len(left) - len(handed) + build_speed.KEPT_SHARE * len(handed)
+    assert abs(kept - len(handed)) <= 1  # within a page of each other
+    assert build_speed.handed_pages(["big", "x", "y", "z"], {"big": 9, "x": 1, "y": 1, "z": 1})
+    assert "first" not in build_speed.handed_pages(["first", "x"], {"first": 1, "x": 100})
+
+
+def test_the_other_builds_have_ended_once_every_process_holding_the_pipe_has_ended():
+    read, write = os.pipe()
+    others = build_speed.OtherBuilds(read)
+    child = os.fork()
+    if child == 0:  # a build running beside this one: holds the write end until it ends
+        os.close(read)
+        time.sleep(0.3)
+        os._exit(0)
+    os.close(write)  # this build holds no write end of its own pipe
+    try:
+        assert not others.done()
+        os.waitpid(child, 0)
+        assert others.done()
+    finally:
+        os.close(read)
+
+
+PAGES = {
+    "index": "Index\n=====\n\n.. toctree::\n\n" + "".join(f"   page{n}\n" for n in range(1, 7)),
+    **{
+        f"page{n}": f"Page {n}\n======\n\nWords of page {n}, and a shared word.\n\n"
+        f".. code-block:: python\n\n   print({n})\n\n.. index:: single: shared entry\n"
+        for n in range(1, 7)
+    },
+}
+
+
+def build_small_site(tmp_path: Path, name: str, pages: dict, handing_over: bool):
+    """A six-page site built with build_speed in ``python -m sphinx -W -n --keep-going -v``;
+    with ``handing_over``, told that the other builds have already ended."""
+    source = tmp_path / "source"
+    source.mkdir(exist_ok=True)
+    (source / "conf.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(ROOT / 'docs' / '_ext')!r})\n"
+        "extensions = ['build_speed']\nproject = 'small'\n",
+        encoding="utf-8",
+    )
+    for page, text in pages.items():
+        (source / f"{page}.rst").write_text(text, encoding="utf-8")
+    out = tmp_path / name
+    arguments = ["-b", "html", "-W", "-n", "--keep-going", "-v", "-d", str(out / ".doctrees")]
+    read, write = os.pipe()
+    try:
+        if handing_over:
+            arguments += ["-D", f"build_speed_others_fd={read}"]
+        os.close(write)  # no other build: the pipe is at its end
+        done = subprocess.run(
+            [sys.executable, "-m", "sphinx", *arguments, str(source), str(out / "html")],
+            capture_output=True,
+            text=True,
+            pass_fds=(read,),
+            check=False,
+        )
+    finally:
+        os.close(read)
+    return done, out / "html"
+
+
+HANDED_OVER = "pages written by a forked process"
+
+
+def test_a_site_with_pages_handed_over_is_the_site_written_in_one_process(tmp_path):
+    serial, serial_site = build_small_site(tmp_path, "serial", PAGES, handing_over=False)
+    handed, handed_site = build_small_site(tmp_path, "handed", PAGES, handing_over=True)
+    assert serial.returncode == handed.returncode == 0, serial.stdout + handed.stderr
+    assert HANDED_OVER not in serial.stdout
+    assert HANDED_OVER in handed.stdout
+    written = sorted(p.relative_to(serial_site) for p in serial_site.rglob("*") if p.is_file())
+    assert written == sorted(
+        p.relative_to(handed_site) for p in handed_site.rglob("*") if p.is_file()
+    )
+    for page in written:
+        if page.name != ".buildinfo":
+            assert (handed_site / page).read_bytes() == (serial_site / page).read_bytes(), page
+
+
+def test_warnings_about_a_page_written_by_the_forked_process_fail_the_build_once_each(tmp_path):
+    """One warning while resolving (both processes resolve the page), one while writing."""
+    broken = "\nSee :ref:`nowhere`.\n\n.. code-block:: python\n\n   a = $b\n"
+    bad = dict(PAGES, page6=PAGES["page6"] + broken)
+    serial, _ = build_small_site(tmp_path, "serial", bad, handing_over=False)
+    handed, _ = build_small_site(tmp_path, "handed", bad, handing_over=True)
+    assert HANDED_OVER in handed.stdout
+    assert serial.returncode == handed.returncode == 1
+    warnings = [line for line in handed.stderr.splitlines() if "page6.rst" in line]
+    assert len(warnings) == 2, handed.stderr
+    assert "undefined label: 'nowhere'" in warnings[0]
+    assert "Lexing literal_block" in warnings[1]
+    assert warnings == [line for line in serial.stderr.splitlines() if "page6.rst" in line]

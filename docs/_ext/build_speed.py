@@ -75,12 +75,16 @@ differs (after an upgrade): a hook must be reviewed, never silently produce a di
   (``tests/sitebuild.py`` gives both languages the same folder, under its doctree root), so a
   clean build starts without it. A block whose highlighting logged anything (an unknown
   lexer, a lexing error) is not kept: its warning comes every time.
-- :func:`write_last_first` (writing): the languages' builds share their highlighted blocks,
-  and the English build starts writing first. The build given ``build_speed_write_last_first``
+- :func:`write_pages` (writing): the languages' builds share their highlighted blocks, and
+  the English build starts writing first. The build given ``build_speed_write_last_first``
   (by ``tests/sitebuild.py``, every language but the first) writes its pages from the last to
   the first, so the two builds highlight different blocks and meet in the middle, instead of
-  highlighting the same blocks at the same time once the second has caught up. The search
-  index's entries are put back in Sphinx's order, the only thing the order of writing changed.
+  highlighting the same blocks at the same time once the second has caught up. And the
+  Russian build, which also reads the translations, ends last, its core busy while the
+  English one idles: a build told when the others have ended (``build_speed_others_fd``)
+  hands half of the pages it has left to a forked process then, as Sphinx's parallel
+  writing does. The search index's entries are put back in Sphinx's order, the only thing
+  the order of writing changed.
 - :func:`reuse_code_formatters` (writing): Sphinx makes a new Pygments ``HtmlFormatter`` for
   every code block, and each one builds the whole stylesheet of its style (every token type)
   before it writes a line. A formatter keeps nothing from one block to the next (only a memo
@@ -91,8 +95,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
+import select
 import weakref
+from contextlib import nullcontext
 from pathlib import Path
 
 try:
@@ -119,16 +126,24 @@ from docutils.utils import smartquotes
 from pygments.formatters import HtmlFormatter
 from sphinx import addnodes
 from sphinx.application import Sphinx
+from sphinx.builders import _write_docname
 from sphinx.builders.html import StandaloneHTMLBuilder
 from sphinx.domains.std import make_glossary_term
 from sphinx.environment import BuildEnvironment
 from sphinx.environment.adapters import toctree as toctree_adapter
 from sphinx.errors import ExtensionError
 from sphinx.highlighting import PygmentsBridge, lexers
+from sphinx.locale import __
 from sphinx.parsers import RSTParser
 from sphinx.search import IndexBuilder
 from sphinx.transforms import SphinxSmartQuotes
+from sphinx.util import logging as sphinx_logging
+from sphinx.util.build_phase import BuildPhase
+from sphinx.util.display import status_iterator
 from sphinx.util.nodes import NodeMatcher
+from sphinx.util.parallel import ParallelTasks, parallel_available
+
+logger = sphinx_logging.getLogger(__name__)
 
 #: Each internal function a hook copies or relies on, with the digest of its source for the
 #: pinned versions: the first 16 hex digits of the SHA-256 of its lines in its module's file.
@@ -826,7 +841,7 @@ relies_on(HtmlFormatter.format_unencoded, "8bc6f083bde3044a")
 relies_on(HtmlFormatter._format_lines, "098293dca1274de6")
 
 
-# --- writing: the second language writes its pages last first --------------------------------
+# --- writing: the second language writes its pages last first; an idle core takes pages ------
 
 
 def feed_order_restored(entries: dict, before: list[str], docnames: list[str]) -> None:
@@ -840,28 +855,139 @@ def feed_order_restored(entries: dict, before: list[str], docnames: list[str]) -
     entries.update(restored)
 
 
-def write_last_first(app: Sphinx) -> None:
-    """With ``build_speed_write_last_first`` (tests/sitebuild.py sets it for every language but
-    the first), the HTML builder writes its pages in the reverse of Sphinx's (sorted) order.
+class OtherBuilds:
+    """Whether the builds running beside this one have all ended. ``fd`` is the read end of a
+    pipe whose write end only they (and the processes they forked) hold open, and into which
+    nobody writes: once it reads as ready, it is at its end (tests/sitebuild.py)."""
 
-    The languages' builds highlight the same code blocks and keep them for each other
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.ended = False
+
+    def done(self) -> bool:
+        if not self.ended:
+            self.ended = bool(select.select([self.fd], [], [], 0)[0])
+        return self.ended
+
+
+#: Pages still to write, at least, for a build to hand some of them over to a process of its
+#: own: forking the build costs about as much as writing one page.
+HAND_OVER_FROM = 4
+
+#: The share of a page's writing that the build itself still does for a page it hands over
+#: (resolving it, the search index, the images), once its code blocks are highlighted:
+#: measured on this site, about two fifths.
+KEPT_SHARE = 0.4
+
+
+def handed_pages(left: list[str], weights: dict[str, float]) -> list[str]:
+    """The pages at the end of ``left`` (the pages still to write, in order) to hand over, so
+    that the build and the forked process end together: the process gets pages until their
+    weight (``weights``: about how long each takes to write) reaches ``1 / (2 - KEPT_SHARE)``
+    of the whole, as the build also does ``KEPT_SHARE`` of the work for them. Never the first
+    page, which the build is about to write."""
+    target = sum(weights[name] for name in left) / (2 - KEPT_SHARE)
+    handed: list[str] = []
+    for name in reversed(left[1:]):
+        if sum(weights[page] for page in handed) + weights[name] / 2 > target:
+            break
+        handed.append(name)
+    return handed[::-1]
+
+
+def writing_weights(builder: StandaloneHTMLBuilder, docnames) -> dict[str, float]:
+    """About how long each page takes to write: the size of its doctree's file."""
+    weights = {}
+    for docname in docnames:
+        try:
+            weights[docname] = float(
+                os.stat(Path(builder.doctreedir, f"{docname}.doctree")).st_size
+            )
+        except OSError:
+            weights[docname] = 1.0
+    return weights
+
+
+def hand_over(builder: StandaloneHTMLBuilder, docnames: list[str]) -> ParallelTasks:
+    """Write ``docnames`` in a forked process, started first. Both processes resolve each page
+    and do the writing that changes the builder (the images to copy, the search index), as
+    Sphinx does for every page it writes: this process for the builder that goes on, the forked
+    one for the pages it turns into HTML files. What the forked process logs while resolving
+    (this process logs it too) is dropped; what it logs while writing is handled here when it
+    is joined, and an exception in it fails the build, as in Sphinx's parallel writing."""
+
+    def write(pages: list[str]) -> None:
+        for docname in pages:
+            with sphinx_logging.suppress_logging():
+                doctree = resolved(builder, docname)
+            builder.write_doc(docname, doctree)
+
+    logger.verbose(
+        "the other builds have ended: %d pages written by a forked process", len(docnames)
+    )
+    helper = ParallelTasks(1)
+    helper.add_task(write, docnames)
+    for docname in docnames:
+        resolved(builder, docname)
+    return helper
+
+
+def resolved(builder: StandaloneHTMLBuilder, docname: str) -> nodes.document:
+    """Sphinx's ``_write_docname`` up to the writing of the page itself."""
+    builder.phase = BuildPhase.RESOLVING
+    doctree = builder.env.get_and_resolve_doctree(docname, builder=builder, tags=builder.tags)
+    builder.phase = BuildPhase.WRITING
+    builder.write_doc_serialized(docname, doctree)
+    return doctree
+
+
+def write_pages(app: Sphinx) -> None:
+    """The HTML builder's serial writing, in another order and with another process's help.
+
+    With ``build_speed_write_last_first`` (tests/sitebuild.py sets it for every language but
+    the first), the pages are written in the reverse of Sphinx's (sorted) order. The languages'
+    builds highlight the same code blocks and keep them for each other
     (:class:`HighlightedCode`); the English build reads less and starts writing first. In the
     same order, the Russian build would catch up with it and both would highlight the same
     blocks at the same time; from the other end they meet in the middle, and each highlights
-    about what the other does not. Writing a page depends on no other page's writing, except
-    for the order of the search index's entries of a term found in several pages: that is
-    Sphinx's feeding order, and :func:`feed_order_restored` puts it back."""
+    about what the other does not.
+
+    With ``build_speed_others_fd`` (:class:`OtherBuilds`), a build that is still writing when
+    the builds beside it have ended (their cores now idle: the Russian build reads the
+    translations, and ends last) hands the later half of its pages over to a forked process
+    (:func:`hand_over`), once, if all the extensions declare that they allow parallel writing.
+
+    Writing a page depends on no other page's writing, except for the order of the search
+    index's entries of a term found in several pages: that is Sphinx's feeding order, and
+    :func:`feed_order_restored` puts it back."""
     builder = app.builder
-    if not app.config.build_speed_write_last_first or not isinstance(
-        builder, StandaloneHTMLBuilder
-    ):
+    fd = app.config.build_speed_others_fd
+    others = OtherBuilds(int(fd)) if fd is not None and parallel_available else None
+    last_first = app.config.build_speed_write_last_first
+    if not isinstance(builder, StandaloneHTMLBuilder) or not (last_first or others):
         return
-    write_serial = builder._write_serial
 
     def _write_serial(docnames) -> None:
+        # Sphinx's Builder._write_serial, with the order and the hand-over
         indexer = builder.indexer
         before = list(indexer._index_entries) if indexer is not None else []
-        write_serial(list(reversed(docnames)))
+        order = list(reversed(docnames)) if last_first else list(docnames)
+        helper, handed = None, set()
+        with nullcontext() if app._exception_on_warning else sphinx_logging.pending_warnings():
+            pages = status_iterator(
+                order, __("writing output... "), "darkgreen", len(order), app.config.verbosity
+            )
+            for number, docname in enumerate(pages):
+                if docname in handed:
+                    continue
+                left = order[number:]
+                if helper is None and len(left) >= HAND_OVER_FROM and others and others.done():
+                    if all(e.parallel_write_safe for e in app.extensions.values()):
+                        handed.update(handed_pages(left, writing_weights(builder, left)))
+                        helper = hand_over(builder, [name for name in left if name in handed])
+                _write_docname(docname, env=builder.env, builder=builder, tags=builder.tags)
+            if helper is not None:
+                helper.join()
         if indexer is not None:
             feed_order_restored(indexer._index_entries, before, list(docnames))
 
@@ -871,6 +997,11 @@ def write_last_first(app: Sphinx) -> None:
 relies_on(sphinx.builders.Builder.write_documents, "2f16759e4c10bf4b")
 relies_on(sphinx.builders.Builder._write_serial, "2077b155aadba1a1")
 relies_on(sphinx.builders._write_docname, "1733b3c33087f8fc")
+relies_on(sphinx.builders.Builder._write_parallel, "0d1b671a6250e38e")
+relies_on(ParallelTasks._process, "48d7ef7a3868857c")
+relies_on(ParallelTasks._join_one, "04f6b405c3600548")
+relies_on(sphinx_logging.suppress_logging.__wrapped__, "7c1eefb905e37708")
+relies_on(StandaloneHTMLBuilder.write_doc, "7143a2ecfd16b874")
 relies_on(StandaloneHTMLBuilder.write_doc_serialized, "2ce6976d97dbb068")
 relies_on(StandaloneHTMLBuilder.index_page, "250f5c593b9c510f")
 relies_on(IndexBuilder.feed, "11b7f90635961f57")
@@ -899,5 +1030,6 @@ def setup(app: Sphinx) -> dict:
     app.add_config_value("build_speed_highlighted", None, "", types=[str, type(None)])
     app.add_config_value("build_speed_templates", None, "", types=[str, type(None)])
     app.add_config_value("build_speed_write_last_first", False, "", types=[bool])
-    app.connect("builder-inited", write_last_first)
+    app.add_config_value("build_speed_others_fd", None, "", types=[int, str, type(None)])
+    app.connect("builder-inited", write_pages)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
