@@ -24,6 +24,11 @@ The languages share one folder of highlighted code blocks, ``<doctrees>/_highlig
 every language, so a block one language has highlighted is read by the other; and one folder
 of compiled templates, ``<doctrees>/_compiled_templates`` (``build_speed_templates``).
 
+While this process imports the builds' modules, the machine's other core would idle: a
+process forked first highlights the pages' doctest blocks into that folder meanwhile
+(:class:`HighlightingAhead`), and keeps going, on the idle scheduling class, until the builds
+end. Most blocks are highlighted before the builds start, and the builds read them.
+
 The Russian build also reads the translations, and ends last: each build is told, through a
 pipe, when the others have ended (:func:`others_pipes`), and hands half of the pages it still
 has to write to a forked process of its own then (``build_speed_others_fd``), so that the core
@@ -40,6 +45,7 @@ import importlib.util
 import io
 import os
 import runpy
+import select
 import subprocess
 import sys
 import tempfile
@@ -206,8 +212,56 @@ def fork_build(arguments: list[str], log, close: list[int] = ()) -> int:
         os._exit(status)
 
 
+class HighlightingAhead:
+    """A process that highlights the pages' doctest blocks for the builds while this process
+    imports their modules, on the core that would otherwise be idle (docs/_ext/
+    highlighted_blocks.py, ``highlight_ahead``). Forked first, so that it holds none of the
+    builds' pipes; moved to the idle scheduling class when the builds start, so that it takes
+    only a core that nothing else wants; stopped when they have ended."""
+
+    def __init__(self, doctrees: Path) -> None:
+        self.stop_read, self.stop_write = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.pid = os.fork()
+        if self.pid == 0:  # never returns into the caller
+            try:
+                os.close(self.stop_write)
+                quiet = os.open(os.devnull, os.O_WRONLY)  # a block that logs is the builds' to
+                os.dup2(quiet, 1)  # report (highlighted_blocks.HighlightedCode never keeps it)
+                os.dup2(quiet, 2)
+                self.highlight(doctrees / HIGHLIGHTED)
+            finally:
+                os._exit(0)
+        os.close(self.stop_read)
+
+    def highlight(self, folder: Path) -> None:
+        conf = runpy.run_path(str(DOCS / "conf.py"))  # puts docs/_ext on sys.path
+        style = conf.get("pygments_style")
+        if not style:  # the theme's style: known to the builds only
+            return
+        import highlighted_blocks
+
+        def stop() -> bool:
+            return bool(select.select([self.stop_read], [], [], 0)[0])
+
+        highlighted_blocks.highlight_ahead(DOCS, folder, style, stop)
+
+    def only_when_idle(self) -> None:
+        try:
+            os.sched_setscheduler(self.pid, os.SCHED_IDLE, os.sched_param(0))
+        except (AttributeError, OSError):  # not Linux
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, self.pid, 19)
+
+    def stop(self) -> None:
+        os.close(self.stop_write)
+        os.waitpid(self.pid, 0)
+
+
 def build(out: Path, doctrees: Path, languages: list[str], extra: list[str]) -> int:
-    forking = hasattr(os, "fork")
+    forking = hasattr(os, "fork") and threading.active_count() == 1
+    ahead = HighlightingAhead(doctrees) if forking else None
     if forking:
         gc.disable()  # this process only imports, forks and waits (see the module's docstring)
     printed = preload() if forking else ""
@@ -219,8 +273,12 @@ def build(out: Path, doctrees: Path, languages: list[str], extra: list[str]) -> 
     if forking:
         gc.freeze()  # the preloaded objects: never collected, never copied by the collector
         logs = {language: tempfile.TemporaryFile("w+", encoding="utf-8") for language in languages}
+        ahead.only_when_idle()
+        close = [ahead.stop_write]
         pids = {
-            language: fork_build(arguments[language], logs[language], fds_to_close(language, pipes))
+            language: fork_build(
+                arguments[language], logs[language], [*close, *fds_to_close(language, pipes)]
+            )
             for language in languages
         }
         for fd in (fd for pipe in pipes.values() for fd in pipe):
@@ -244,6 +302,8 @@ def build(out: Path, doctrees: Path, languages: list[str], extra: list[str]) -> 
         for language, process in running.items():
             output, _ = process.communicate()
             results[language] = (process.returncode, output)
+    if ahead is not None:
+        ahead.stop()
     failed = []
     for language, (returncode, output) in results.items():
         for line in output.splitlines():

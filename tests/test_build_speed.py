@@ -28,6 +28,7 @@ from sphinx.util.nodes import NodeMatcher
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "docs" / "_ext"))
 import build_speed  # noqa: E402  (docs/_ext is not a package)
+import highlighted_blocks  # noqa: E402
 
 #: A page with most of what reStructuredText nests: sections, lists in lists, a table,
 #: a literal block, inline markup, references and targets.
@@ -237,7 +238,7 @@ SESSION = '>>> print("spam")\nspam\n'
 
 def kept_blocks(folder: Path) -> dict[str, str]:
     """What a build starting now finds kept in ``folder``, by name."""
-    kept = build_speed.KeptBlocks(folder / "blocks")
+    kept = highlighted_blocks.KeptBlocks(folder / "blocks")
     kept.get("")
     return kept.blocks
 
@@ -245,14 +246,14 @@ def kept_blocks(folder: Path) -> dict[str, str]:
 def test_a_kept_block_is_the_html_pygments_writes(tmp_path):
     plain = PygmentsBridge("html", "default")
     kept = PygmentsBridge("html", "default")
-    kept.highlight_block = build_speed.HighlightedCode(kept, tmp_path)
+    kept.highlight_block = highlighted_blocks.HighlightedCode(kept, tmp_path)
     first = kept.highlight_block(SESSION, "pycon", linenos=False)
     assert first == plain.highlight_block(SESSION, "pycon", linenos=False)
     ((name, html),) = kept_blocks(tmp_path).items()
     assert html == first
-    build_speed.KeptBlocks(tmp_path / "blocks").add(name, "what the next build reads")
+    highlighted_blocks.KeptBlocks(tmp_path / "blocks").add(name, "what the next build reads")
     next_build = PygmentsBridge("html", "default")
-    next_build.highlight_block = build_speed.HighlightedCode(next_build, tmp_path)
+    next_build.highlight_block = highlighted_blocks.HighlightedCode(next_build, tmp_path)
     assert (
         next_build.highlight_block(SESSION, "pycon", linenos=False) == "what the next build reads"
     )
@@ -261,7 +262,7 @@ def test_a_kept_block_is_the_html_pygments_writes(tmp_path):
 def test_a_block_is_kept_apart_from_the_same_code_with_other_options_or_style(tmp_path):
     bridges = [PygmentsBridge("html", "default"), PygmentsBridge("html", "monokai")]
     for bridge in bridges:
-        bridge.highlight_block = build_speed.HighlightedCode(bridge, tmp_path)
+        bridge.highlight_block = highlighted_blocks.HighlightedCode(bridge, tmp_path)
     bridges[0].highlight_block(SESSION, "pycon", linenos=False)
     bridges[0].highlight_block(SESSION, "pycon", linenos=True)
     bridges[0].highlight_block(SESSION, "python", linenos=False)
@@ -271,7 +272,7 @@ def test_a_block_is_kept_apart_from_the_same_code_with_other_options_or_style(tm
 
 def test_a_block_whose_highlighting_logs_a_warning_is_not_kept(tmp_path, caplog):
     bridge = PygmentsBridge("html", "default")
-    bridge.highlight_block = build_speed.HighlightedCode(bridge, tmp_path)
+    bridge.highlight_block = highlighted_blocks.HighlightedCode(bridge, tmp_path)
     for _ in range(2):
         bridge.highlight_block(SESSION, "no-such-language", linenos=False)
     assert [r.levelname for r in caplog.records] == ["WARNING", "WARNING"]
@@ -287,11 +288,14 @@ ONE, TWO, THREE = (
 
 def record(name: str, html: str) -> bytes:
     data = html.encode()
-    return b"%s %d %s\n" % (name.encode(), len(data), build_speed.KeptBlocks.digest(data)) + data
+    return (
+        b"%s %d %s\n" % (name.encode(), len(data), highlighted_blocks.KeptBlocks.digest(data))
+        + data
+    )
 
 
 def test_a_block_one_build_keeps_is_read_by_another_build_running_beside_it(tmp_path):
-    english, russian = (build_speed.KeptBlocks(tmp_path / "blocks") for _ in range(2))
+    english, russian = (highlighted_blocks.KeptBlocks(tmp_path / "blocks") for _ in range(2))
     assert russian.get(ONE[0]) is None
     english.add(*ONE)
     assert russian.get(ONE[0]) == ONE[1]
@@ -303,7 +307,7 @@ def test_a_block_one_build_keeps_is_read_by_another_build_running_beside_it(tmp_
 def test_a_record_still_being_written_is_read_once_it_is_whole(tmp_path):
     whole = record(*TWO)
     (tmp_path / "blocks").write_bytes(record(*ONE) + whole[:-5])
-    reader = build_speed.KeptBlocks(tmp_path / "blocks")
+    reader = highlighted_blocks.KeptBlocks(tmp_path / "blocks")
     assert reader.get(TWO[0]) is None
     assert reader.get(ONE[0]) == ONE[1]
     with open(tmp_path / "blocks", "ab") as file:
@@ -322,7 +326,7 @@ def test_a_record_still_being_written_is_read_once_it_is_whole(tmp_path):
 def test_a_damaged_record_is_never_handed_out_and_the_next_block_kept_cuts_it_off(tmp_path, damage):
     (tmp_path / "blocks").write_bytes(record(*ONE) + damage(record(*TWO)))
     assert kept_blocks(tmp_path) == dict([ONE])
-    build_speed.KeptBlocks(tmp_path / "blocks").add(*THREE)
+    highlighted_blocks.KeptBlocks(tmp_path / "blocks").add(*THREE)
     assert (tmp_path / "blocks").read_bytes() == record(*ONE) + record(*THREE)
     assert kept_blocks(tmp_path) == dict([ONE, THREE])
 
@@ -667,3 +671,56 @@ def test_warnings_about_a_page_written_by_the_forked_process_fail_the_build_once
     assert "undefined label: 'nowhere'" in warnings[0]
     assert "Lexing literal_block" in warnings[1]
     assert warnings == [line for line in serial.stderr.splitlines() if "page6.rst" in line]
+
+
+# --- doctest blocks highlighted ahead of the builds ------------------------------------------
+
+DOCTESTS = {
+    "index": "Index\n=====\n\n.. toctree::\n\n   more\n\n>>> 1 + 1\n2\n\nText.\n\n"
+    ".. note::\n\n   Inside a directive:\n\n   >>> print('a')\n   a\n",
+    "more": "More\n====\n\n.. code-block:: pycon\n\n   >>> x = 1\n   >>> x\n   1\n\n"
+    "- a list item\n\n  >>> [1, 2]\n  [1, 2]\n",
+}
+
+
+def test_every_doctest_block_a_build_highlights_was_highlighted_ahead(tmp_path):
+    source = tmp_path / "source"
+    source.mkdir()
+    for page, text in DOCTESTS.items():
+        (source / f"{page}.rst").write_text(text, encoding="utf-8")
+    (source / "conf.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(ROOT / 'docs' / '_ext')!r})\n"
+        "extensions = ['build_speed']\npygments_style = 'default'\n",
+        encoding="utf-8",
+    )
+    folder = tmp_path / "highlighted"
+    assert highlighted_blocks.highlight_ahead(source, folder, "default", lambda: False) == 4
+    ahead = (folder / "blocks").read_bytes()
+    done = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-b", "html", "-W", "-q", "-D",
+         f"build_speed_highlighted={folder}", str(source), str(tmp_path / "html")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (folder / "blocks").read_bytes() == ahead  # the build highlighted nothing itself
+
+
+def test_highlighting_ahead_stops_when_told(tmp_path):
+    (tmp_path / "page.rst").write_text(DOCTESTS["index"], encoding="utf-8")
+    asked = []
+
+    def stop() -> bool:
+        asked.append(True)
+        return len(asked) > 1
+
+    assert highlighted_blocks.highlight_ahead(tmp_path, tmp_path / "kept", "default", stop) == 1
+
+
+def test_the_process_highlighting_ahead_ends_when_stopped(tmp_path):
+    from tests.sitebuild import HighlightingAhead
+
+    ahead = HighlightingAhead(tmp_path)
+    ahead.only_when_idle()
+    ahead.stop()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(ahead.pid, os.WNOHANG)  # reaped, not left behind

@@ -63,18 +63,21 @@ differs (after an upgrade): a hook must be reviewed, never silently produce a di
   ``tests/sitebuild.py`` gives the languages one folder (``build_speed_templates``, under the
   doctree root): the compiled code holds no translation (``_()`` is looked up as the page is
   rendered), so the language that writes second reads what the first one compiled.
-- :class:`HighlightedCode` (writing): Pygments takes a quarter of the writing, for code that
-  is the same in every language and, in a rebuild, on every page that did not change its
+- :class:`~highlighted_blocks.HighlightedCode` (writing; in highlighted_blocks.py, which
+  tests/sitebuild.py imports before Sphinx): Pygments takes a quarter of the writing, for code
+  that is the same in every language and, in a rebuild, on every page that did not change its
   examples. Each highlighted block is kept under a name made of everything its HTML depends
   on (the code, its language and options, the style, the Pygments and Sphinx versions, the
   lexers Sphinx was given); a block that was highlighted before, by this language or by
   another one being built next to it, is read instead of highlighted again. The blocks are
-  appended to one file (:class:`KeptBlocks`), not kept a file each: on this project's ext4
-  disks, creating some 650 files and folders after a clean build had deleted as many cost
-  more than half a second of the kernel's time. The file lives in the doctree folder
-  (``tests/sitebuild.py`` gives both languages the same folder, under its doctree root), so a
-  clean build starts without it. A block whose highlighting logged anything (an unknown
-  lexer, a lexing error) is not kept: its warning comes every time.
+  appended to one file (:class:`~highlighted_blocks.KeptBlocks`), not kept a file each: on
+  this project's ext4 disks, creating some 650 files and folders after a clean build had
+  deleted as many cost more than half a second of the kernel's time. The file lives in the
+  doctree folder (``tests/sitebuild.py`` gives both languages the same folder, under its
+  doctree root), so a clean build starts without it. A block whose highlighting logged
+  anything (an unknown lexer, a lexing error) is not kept: its warning comes every time.
+  tests/sitebuild.py highlights the pages' doctest blocks ahead of the builds, while their
+  modules are imported (:func:`~highlighted_blocks.highlight_ahead`).
 - :func:`write_pages` (writing): the languages' builds share their highlighted blocks, and
   the English build starts writing first. The build given ``build_speed_write_last_first``
   (by ``tests/sitebuild.py``, every language but the first) writes its pages from the last to
@@ -94,7 +97,6 @@ differs (after an upgrade): a hook must be reviewed, never silently produce a di
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 import re
 import select
@@ -102,16 +104,10 @@ import weakref
 from contextlib import nullcontext
 from pathlib import Path
 
-try:
-    import fcntl
-except ImportError:  # not POSIX: records are appended unlocked, and never cut
-    fcntl = None  # type: ignore[assignment]
-
 import docutils.statemachine
 import furo
 import furo.navigation
 import jinja2
-import pygments
 import sphinx
 import sphinx.builders
 import sphinx.environment
@@ -123,6 +119,7 @@ from docutils.parsers.rst import states
 from docutils.statemachine import StringList
 from docutils.transforms.universal import SmartQuotes
 from docutils.utils import smartquotes
+from highlighted_blocks import HighlightedCode, ReusedFormatters
 from pygments.formatters import HtmlFormatter
 from sphinx import addnodes
 from sphinx.application import Sphinx
@@ -132,7 +129,7 @@ from sphinx.domains.std import make_glossary_term
 from sphinx.environment import BuildEnvironment
 from sphinx.environment.adapters import toctree as toctree_adapter
 from sphinx.errors import ExtensionError
-from sphinx.highlighting import PygmentsBridge, lexers
+from sphinx.highlighting import PygmentsBridge
 from sphinx.locale import __
 from sphinx.parsers import RSTParser
 from sphinx.search import IndexBuilder
@@ -679,142 +676,6 @@ def keep_compiled_templates(app: Sphinx) -> None:
 # --- writing: one Pygments formatter per set of options -------------------------------------
 
 
-class ReusedFormatters:
-    """Stands in for ``PygmentsBridge.formatter`` (the class it instantiates for each block):
-    returns the formatter made earlier with the same options."""
-
-    def __init__(self, formatter_class) -> None:
-        self.formatter_class = formatter_class
-        self.made: dict = {}
-
-    def __call__(self, **options):
-        try:
-            key = tuple(sorted(options.items()))
-            hash(key)
-        except TypeError:  # an option that is a list (``hl_lines``): a formatter of its own
-            return self.formatter_class(**options)
-        if key not in self.made:
-            self.made[key] = self.formatter_class(**options)
-        return self.made[key]
-
-
-class KeptBlocks:
-    """Highlighted blocks by name, kept in one file that the builds append to and read.
-
-    A record is a header line (the block's name, the length of its HTML in bytes, a digest
-    of that HTML) followed by the HTML. Builds running side by side append whole records,
-    each with one write, under an exclusive lock of the file, and read the others' records as
-    they need them, without the lock: a record still being written is read once it is whole.
-    A record cut short (a build killed while writing, a full disk) or not matching its digest
-    is never handed out; the next append, under the lock, cuts the file before it (nothing can
-    be writing then), so the records that follow are read again.
-    """
-
-    HEADER = re.compile(rb"([0-9a-f]{64}) ([0-9]{1,9}) ([0-9a-f]{16})\n")
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.blocks: dict[str, str] = {}
-        self.read_to = 0  # where the next record to read starts
-
-    @staticmethod
-    def digest(html: bytes) -> bytes:
-        return hashlib.blake2b(html, digest_size=8).hexdigest().encode()
-
-    def get(self, name: str) -> str | None:
-        if name not in self.blocks:
-            try:
-                with open(self.path, "rb") as file:
-                    self.read(file)
-            except FileNotFoundError:
-                pass
-        return self.blocks.get(name)
-
-    def read(self, file) -> bool:
-        """Read the records after ``read_to``; True if the file ends with a whole record."""
-        file.seek(self.read_to)
-        data = file.read()
-        position = 0
-        while position < len(data):
-            header = self.HEADER.match(data, position)
-            if header is None:
-                break  # being written, cut short or damaged: see the class's docstring
-            name, length, digest = header.groups()
-            start = header.end()
-            html = data[start : start + int(length)]
-            if len(html) < int(length) or self.digest(html) != digest:
-                break
-            self.blocks[name.decode()] = html.decode()
-            position = start + int(length)
-        self.read_to += position
-        return position == len(data)
-
-    def add(self, name: str, html: str) -> None:
-        data = html.encode()
-        record = b"%s %d %s\n" % (name.encode(), len(data), self.digest(data)) + data
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "a+b") as file:
-            if fcntl is not None:
-                fcntl.flock(file, fcntl.LOCK_EX)  # released when the file is closed
-                if not self.read(file):  # nobody is writing: what does not read is damaged
-                    file.truncate(self.read_to)
-            else:
-                self.read(file)
-            file.write(record)
-            file.flush()
-            self.read_to = file.tell()
-        self.blocks[name] = html
-
-
-class HighlightedCode:
-    """Stands in for a ``PygmentsBridge``'s ``highlight_block``: returns the HTML kept for the
-    same block (:class:`KeptBlocks`), or highlights it and keeps the result."""
-
-    def __init__(self, bridge: PygmentsBridge, folder: Path) -> None:
-        self.highlight = bridge.highlight_block
-        self.kept = KeptBlocks(folder / "blocks")
-        style = bridge.formatter_args["style"]
-        formatter = getattr(bridge.formatter, "formatter_class", bridge.formatter)
-        self.set_up = repr(
-            (
-                sphinx.__version__,
-                pygments.__version__,
-                f"{formatter.__module__}.{formatter.__qualname__}",
-                f"{style.__module__}.{style.__qualname__}",
-                sorted((name, type(lexer).__qualname__) for name, lexer in lexers.items()),
-            )
-        )
-        self.logged = LoggedRecords()
-
-    def __call__(self, source, lang, opts=None, force=False, location=None, **kwargs):
-        options = sorted((opts or {}).items())
-        key = repr((self.set_up, source, lang, options, force, sorted(kwargs.items())))
-        name = hashlib.sha256(key.encode()).hexdigest()
-        kept = self.kept.get(name)
-        if kept is not None:
-            return kept
-        with self.logged:
-            highlighted = self.highlight(source, lang, opts, force, location, **kwargs)
-        if not self.logged.any:
-            self.kept.add(name, highlighted)
-        return highlighted
-
-
-class LoggedRecords(logging.Filter):
-    """While active: whether ``sphinx.highlighting`` logged anything (warnings included)."""
-
-    def __enter__(self) -> None:
-        self.any = False
-        sphinx.highlighting.logger.logger.addFilter(self)
-
-    def __exit__(self, *exception) -> None:
-        sphinx.highlighting.logger.logger.removeFilter(self)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        self.any = True
-        return True
-
-
 def keep_highlighted_code(app: Sphinx) -> None:
     bridge = getattr(app.builder, "highlighter", None)
     if not isinstance(bridge, PygmentsBridge) or bridge.dest != "html":
@@ -947,7 +808,8 @@ def write_pages(app: Sphinx) -> None:
     With ``build_speed_write_last_first`` (tests/sitebuild.py sets it for every language but
     the first), the pages are written in the reverse of Sphinx's (sorted) order. The languages'
     builds highlight the same code blocks and keep them for each other
-    (:class:`HighlightedCode`); the English build reads less and starts writing first. In the
+    (:class:`~highlighted_blocks.HighlightedCode`); the English build reads less and starts
+    writing first. In the
     same order, the Russian build would catch up with it and both would highlight the same
     blocks at the same time; from the other end they meet in the middle, and each highlights
     about what the other does not.
