@@ -724,3 +724,70 @@ def test_the_process_highlighting_ahead_ends_when_stopped(tmp_path):
     ahead.stop()
     with pytest.raises(ChildProcessError):
         os.waitpid(ahead.pid, os.WNOHANG)  # reaped, not left behind
+
+
+# --- the sidebar's toctree of every page, from the root document's ---------------------------
+
+NAVIGATED = {
+    "index": "Index\n=====\n\n.. toctree::\n   :caption: First\n\n"
+    "   one\n   dir/two\n   dir/sub/three\n\n"
+    ".. toctree::\n   :caption: Second\n\n   dir/two\n   four\n\n"
+    ".. toctree::\n   :hidden:\n\n   hidden\n",
+    "one": "One\n===\n\nText.\n\nA section\n---------\n\nMore.\n",
+    "dir/two": "Two\n===\n\n.. toctree::\n\n   five\n   sub/three\n",
+    "dir/five": "Five\n====\n\nText.\n",
+    "dir/sub/three": "Three\n=====\n\nText.\n",
+    "four": "Four\n====\n\nText.\n",
+    "hidden": "Hidden\n======\n\nText.\n",
+    "lonely": ":orphan:\n\nLonely\n======\n\nIn no toctree.\n",
+}
+
+BUILD_COUNTING_NAVIGATIONS = """
+import sys
+sys.path.insert(0, {ext!r})
+import build_speed
+import sphinx.cmd.build
+made = []
+if {fast}:
+    navigation_of = build_speed.navigation_of
+    build_speed.navigation_of = lambda root, uri: made.append(uri) or navigation_of(root, uri)
+else:
+    build_speed.FURO_NAVIGATION = {{"never": "equal"}}
+status = sphinx.cmd.build.main(sys.argv[1:])
+print("navigations made:", len(made))
+sys.exit(status)
+"""
+
+
+def build_navigated_site(tmp_path: Path, name: str, fast: bool) -> tuple[str, Path]:
+    source = tmp_path / "source"
+    for page, text in NAVIGATED.items():
+        (source / f"{page}.rst").parent.mkdir(parents=True, exist_ok=True)
+        (source / f"{page}.rst").write_text(text, encoding="utf-8")
+    (source / "conf.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(ROOT / 'docs' / '_ext')!r})\n"
+        "extensions = ['accessibility', 'build_speed']\n"
+        "html_theme = 'furo'\nproject = 'navigated'\n",
+        encoding="utf-8",
+    )
+    script = BUILD_COUNTING_NAVIGATIONS.format(ext=str(ROOT / "docs" / "_ext"), fast=fast)
+    out = tmp_path / name
+    done = subprocess.run(
+        [sys.executable, "-c", script, "-b", "html", "-W", "-n", "-q", "-d", str(out / "doctrees"),
+         str(source), str(out / "html")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout, out / "html"
+
+
+def test_every_pages_sidebar_made_from_the_root_documents_is_the_one_sphinx_resolves(tmp_path):
+    fast, fast_site = build_navigated_site(tmp_path, "fast", fast=True)
+    resolved, resolved_site = build_navigated_site(tmp_path, "resolved", fast=False)
+    pages = sorted(page.relative_to(resolved_site) for page in resolved_site.rglob("*.html"))
+    assert len(pages) == len(NAVIGATED) + 2  # and the index and search pages
+    assert f"navigations made: {len(pages)}" in fast  # every page's, from the root document's
+    assert "navigations made: 0" in resolved
+    for page in pages:
+        assert (fast_site / page).read_text() == (resolved_site / page).read_text(), page
+    assert 'class="current reference internal" href="#"' in (fast_site / "dir/two.html").read_text()

@@ -48,7 +48,12 @@ differs (after an upgrade): a hook must be reviewed, never silently produce a di
   ``toctree(titles_only=True, maxdepth=-1, ...)``. Sphinx answers it by deep-copying every
   page's whole table of contents, every section at every level, and then dropping all but the
   page titles; for each of the site's pages. The hook hands Sphinx tables of contents already
-  reduced to what ``titles_only`` keeps, made once per build, for that call only.
+  reduced to what ``titles_only`` keeps, made once per build, for that call only. And Sphinx
+  resolves the whole tree again for every page (a tenth of a second per language) to give the
+  same entries with other links and other ``current`` classes: the hook has it resolved once,
+  for the root document, and makes every page's from it (:func:`navigation_of`), as Sphinx
+  marks the page's entries and relates the links; a tree with any other line, or with the
+  root document in it, is resolved by Sphinx for every page.
 - :func:`navigation_tree` (writing): furo adds the sidebar's checkboxes to the toctree's HTML
   of every page by parsing it with BeautifulSoup and writing it back, a tenth of a second per
   language. The site's toctrees are a handful of regular lines (captions, lists, entries), so
@@ -119,6 +124,7 @@ from docutils.parsers.rst import states
 from docutils.statemachine import StringList
 from docutils.transforms.universal import SmartQuotes
 from docutils.utils import smartquotes
+from docutils.writers._html_base import HTMLTranslator
 from highlighted_blocks import HighlightedCode, ReusedFormatters
 from pygments.formatters import HtmlFormatter
 from sphinx import addnodes
@@ -138,7 +144,9 @@ from sphinx.util import logging as sphinx_logging
 from sphinx.util.build_phase import BuildPhase
 from sphinx.util.display import status_iterator
 from sphinx.util.nodes import NodeMatcher
+from sphinx.util.osutil import relative_uri
 from sphinx.util.parallel import ParallelTasks, parallel_available
+from sphinx.writers.html5 import HTML5Translator
 
 logger = sphinx_logging.getLogger(__name__)
 
@@ -553,6 +561,7 @@ _TITLES_ONLY_TOCS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 def forget_titles_only_tocs(app: Sphinx, env: BuildEnvironment) -> None:
     _TITLES_ONLY_TOCS.pop(env, None)
+    _ROOT_NAVIGATION.pop(env, None)
 
 
 def titles_only_toctree(app: Sphinx, pagename: str, templatename: str, context: dict, doctree):
@@ -570,6 +579,11 @@ def titles_only_toctree(app: Sphinx, pagename: str, templatename: str, context: 
             return toctree(**kwargs)
         tocs, env.tocs = env.tocs, reduced
         try:
+            if kwargs == FURO_NAVIGATION and type(app.builder) is StandaloneHTMLBuilder:
+                root = root_navigation(app.builder, env)
+                page = root and navigation_of(root, app.builder.get_target_uri(pagename))
+                if page is not None:
+                    return page
             return toctree(**kwargs)
         finally:
             env.tocs = tocs
@@ -577,7 +591,79 @@ def titles_only_toctree(app: Sphinx, pagename: str, templatename: str, context: 
     context["toctree"] = toctree_with_titles_only
 
 
+#: furo's call of a page's ``toctree()``, for the sidebar (``furo._compute_navigation_tree``).
+FURO_NAVIGATION = {"collapse": False, "titles_only": True, "maxdepth": -1, "includehidden": True}
+
+#: The sidebar's toctree HTML of the root document, as lines, per environment (None if it cannot
+#: be used for the other pages); made again after every reading phase, as the reduced tocs.
+_ROOT_NAVIGATION: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+#: A link the sidebar's HTML can move to another page: a relative path to a page, nothing else.
+PAGE_LINK = re.compile(r'href="([^"#?:/][^"#?:]*\.html)"')
+
+
+def root_navigation(builder: StandaloneHTMLBuilder, env: BuildEnvironment) -> list[str] | None:
+    """The lines of the root document's sidebar toctree, which Sphinx resolves as it resolves
+    every page's: the same entries, the same titles, the links relative to the root. Usable for
+    the other pages if the root document is at the top, is not itself an entry (nothing is
+    ``current``), and every line is a :data:`NAVIGATION_LINE` whose link is a page's."""
+    if env not in _ROOT_NAVIGATION:
+        root = env.config.root_doc
+        html = builder._get_local_toctree(root, **FURO_NAVIGATION)
+        lines = html.split("\n")
+        usable = "/" not in root and all(
+            (match := NAVIGATION_LINE.fullmatch(line)) is not None
+            and "current" not in line
+            and (match["entry"] is None or PAGE_LINK.search(match["entry"]))
+            for line in lines
+            if line
+        )
+        _ROOT_NAVIGATION[env] = lines if usable else None
+    return _ROOT_NAVIGATION[env]
+
+
+def navigation_of(root: list[str], uri: str) -> str:
+    """The sidebar toctree HTML of the page at ``uri`` (its target URI), made from the root
+    document's as ``_resolve_toctree`` makes it for that page: every entry that links to it
+    links to ``#`` with the class ``current``, and its list item and every list and list item
+    around it get ``current`` (once: the HTML writer drops a repeated class); every link is
+    relative to the page (``relative_uri``)."""
+    lines = list(root)
+    items = [False] * len(lines)  # whether each line's list item is current
+    lists = [False] * len(lines)  # and the list the line opens
+    opened: list[tuple[list[bool], int]] = []  # the list items and lists around the line
+    for number, line in enumerate(lines):
+        if line == "<ul>":
+            opened.append((lists, number))
+        elif line in ("</ul>", "</li>"):
+            opened.pop()
+        elif line.startswith("<li "):
+            if PAGE_LINK.search(line)[1] == uri:
+                items[number] = True
+                for marks, around in opened:
+                    marks[around] = True
+            if line.endswith("<ul>"):  # the entry's list item stays open, and its sublist
+                opened += [(items, number), (lists, number)]
+    for number, line in enumerate(lines):
+        if line.startswith("<li "):
+            link = PAGE_LINK.search(line)[1]
+            line = line.replace('">', ' current">' if items[number] else '">', 1)
+            if link == uri:
+                line = line.replace('<a class="', '<a class="current ', 1)
+            line = line.replace(f'href="{link}"', f'href="{relative_uri(uri, link) or "#"}"', 1)
+        if lists[number]:
+            line = line[: -len("<ul>")] + '<ul class="current">'
+        lines[number] = line
+    return "\n".join(lines)
+
+
 relies_on(toctree_adapter._entries_from_toctree, "ca7b4c4bf718605e")
+relies_on(toctree_adapter._toctree_add_classes, "c3a78f355d535a26")
+relies_on(relative_uri, "9a45d60877e664a9")
+relies_on(sphinx.builders.Builder.get_relative_uri, "9b7d7bc64c7d8c9a")
+relies_on(StandaloneHTMLBuilder.get_target_uri, "d330ab5805d084cc")
+relies_on(HTML5Translator.visit_reference, "f92f00f64e979dd1")
+relies_on(HTMLTranslator.starttag, "bdbcc4d272404e98")  # a repeated class is written once
 relies_on(toctree_adapter._toctree_entry, "b7ca689263201ba8")
 relies_on(toctree_adapter._toctree_standard_entry, "44d2c3941aba0f93")
 relies_on(toctree_adapter._toctree_copy_seq, "5c4a4284823cfe91")
