@@ -46,10 +46,12 @@ import io
 import os
 import runpy
 import select
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 import types
 from pathlib import Path
 
@@ -254,9 +256,21 @@ class HighlightingAhead:
             with contextlib.suppress(OSError):
                 os.setpriority(os.PRIO_PROCESS, self.pid, 19)
 
-    def stop(self) -> None:
+    def stop(self, grace: float = 2.0) -> None:
+        """Tell it to stop, back on the normal scheduling class (on a busy machine an idle
+        process might never run to hear it), and reap it; killed if it has not ended within
+        ``grace`` seconds (a block that takes Pygments that long: what it was writing is cut
+        off by the next block kept, see highlighted_blocks.KeptBlocks)."""
         os.close(self.stop_write)
-        os.waitpid(self.pid, 0)
+        with contextlib.suppress(AttributeError, OSError):
+            os.sched_setscheduler(self.pid, os.SCHED_OTHER, os.sched_param(0))
+        deadline = time.monotonic() + grace
+        while os.waitpid(self.pid, os.WNOHANG) == (0, 0):
+            if time.monotonic() > deadline:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+                return
+            time.sleep(0.005)
 
 
 def build(out: Path, doctrees: Path, languages: list[str], extra: list[str]) -> int:

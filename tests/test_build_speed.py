@@ -726,6 +726,18 @@ def test_the_process_highlighting_ahead_ends_when_stopped(tmp_path):
         os.waitpid(ahead.pid, os.WNOHANG)  # reaped, not left behind
 
 
+def test_a_process_highlighting_ahead_that_does_not_stop_is_killed(tmp_path, monkeypatch):
+    from tests.sitebuild import HighlightingAhead
+
+    monkeypatch.setattr(HighlightingAhead, "highlight", lambda self, folder: time.sleep(60))
+    ahead = HighlightingAhead(tmp_path)
+    started = time.monotonic()
+    ahead.stop(grace=0.2)
+    assert time.monotonic() - started < 5
+    with pytest.raises(ChildProcessError):
+        os.waitpid(ahead.pid, os.WNOHANG)
+
+
 # --- the sidebar's toctree of every page, from the root document's ---------------------------
 
 NAVIGATED = {
