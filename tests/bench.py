@@ -10,10 +10,6 @@ taken under the same load, whatever the machine's speed:
 - clean HTML build of both languages (as ``nox -s docs`` builds it) ÷ two clean builds of an
   empty furo project;
 - rebuild after touching one page ÷ one clean build of the empty project.
-
-The builds (the site's and the empty project's) keep Python's bytecode, as they do on a
-contributor's machine, in the benchmark's scratch folder rather than the checkout; the
-doctest suite runs as ``nox -s doctest`` runs it, without.
 """
 
 from __future__ import annotations
@@ -33,9 +29,9 @@ TARGETS = {"doctest": 2.5, "clean build": 2.0, "incremental rebuild": 1.3}
 ENV = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
 
 
-def seconds(command: list[str], cwd: Path = ROOT, env: dict[str, str] = ENV) -> float:
+def seconds(command: list[str], cwd: Path = ROOT) -> float:
     start = time.perf_counter()
-    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    result = subprocess.run(command, cwd=cwd, env=ENV, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - start
     if result.returncode:
         raise SystemExit(
@@ -68,30 +64,25 @@ def sphinx_html(source: Path, out: Path, *extra: str) -> list[str]:
 
 def build_figures(runs: int, scratch: Path) -> dict[str, tuple[float, float]]:
     empty = empty_furo_project(scratch)
-    # Python's own bytecode cache, as on a contributor's machine (nox -s docs writes it), but
-    # kept out of the checkout; filled by the first, unmeasured build.
-    env = {name: value for name, value in ENV.items() if name != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPYCACHEPREFIX"] = str(scratch / "bytecode")
 
     def clean_empty() -> float:
         shutil.rmtree(scratch / "empty-out", ignore_errors=True)
-        return seconds(sphinx_html(empty, scratch / "empty-out"), env=env)
+        return seconds(sphinx_html(empty, scratch / "empty-out"))
 
     def clean_site() -> float:
         shutil.rmtree(scratch / "site", ignore_errors=True)
         shutil.rmtree(scratch / "doctrees", ignore_errors=True)
         return seconds([sys.executable, "-m", "tests.sitebuild", str(scratch / "site"), "en", "ru",
-                        "--doctrees", str(scratch / "doctrees")], env=env)  # fmt: skip
+                        "--doctrees", str(scratch / "doctrees")])  # fmt: skip
 
     page = ROOT / "docs" / "core" / "engine.rst"
 
     def touched_rebuild() -> float:
         os.utime(page)  # the page is newer than its doctree: Sphinx must read and write it again
         return seconds([sys.executable, "-m", "tests.sitebuild", str(scratch / "site"), "en",
-                        "--doctrees", str(scratch / "doctrees")], env=env)  # fmt: skip
+                        "--doctrees", str(scratch / "doctrees")])  # fmt: skip
 
-    clean_empty()  # not measured: it fills the bytecode cache for the empty project's modules
-    clean_site()  # nor this: the rebuild needs a site, and the first build compiles catalogs
+    clean_site()  # not measured: the rebuild needs a site, and the first build compiles catalogs
     empty_time, site_time, incremental = medians(runs, clean_empty, clean_site, touched_rebuild)
     return {
         "clean build": (site_time, 2 * empty_time),
