@@ -120,7 +120,7 @@ def report(figures: dict[str, tuple[float, float]]) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=5, help="runs per figure (the median is kept)")
+    parser.add_argument("--runs", type=int, default=9, help="runs per figure (the median is kept)")
     parser.add_argument(
         "--python",
         action="append",
