@@ -609,18 +609,24 @@ PAGES = {
 }
 
 
+def site_source(folder: Path, pages: dict[str, str], conf: str) -> Path:
+    """A Sphinx source folder in ``folder``/source with ``pages`` (name: reStructuredText) and
+    a conf.py that puts docs/_ext on the path, then says ``conf``."""
+    source = folder / "source"
+    for page, text in pages.items():
+        (source / f"{page}.rst").parent.mkdir(parents=True, exist_ok=True)
+        (source / f"{page}.rst").write_text(text, encoding="utf-8")
+    (source / "conf.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(ROOT / 'docs' / '_ext')!r})\n{conf}",
+        encoding="utf-8",
+    )
+    return source
+
+
 def build_small_site(tmp_path: Path, name: str, pages: dict, handing_over: bool):
     """A six-page site built with build_speed in ``python -m sphinx -W -n --keep-going -v``;
     with ``handing_over``, told that the other builds have already ended."""
-    source = tmp_path / "source"
-    source.mkdir(exist_ok=True)
-    (source / "conf.py").write_text(
-        f"import sys\nsys.path.insert(0, {str(ROOT / 'docs' / '_ext')!r})\n"
-        "extensions = ['build_speed']\nproject = 'small'\n",
-        encoding="utf-8",
-    )
-    for page, text in pages.items():
-        (source / f"{page}.rst").write_text(text, encoding="utf-8")
+    source = site_source(tmp_path, pages, "extensions = ['build_speed']\nproject = 'small'\n")
     out = tmp_path / name
     arguments = ["-b", "html", "-W", "-n", "--keep-going", "-v", "-d", str(out / ".doctrees")]
     read, write = os.pipe()
@@ -684,15 +690,8 @@ DOCTESTS = {
 
 
 def test_every_doctest_block_a_build_highlights_was_highlighted_ahead(tmp_path):
-    source = tmp_path / "source"
-    source.mkdir()
-    for page, text in DOCTESTS.items():
-        (source / f"{page}.rst").write_text(text, encoding="utf-8")
-    (source / "conf.py").write_text(
-        f"import sys\nsys.path.insert(0, {str(ROOT / 'docs' / '_ext')!r})\n"
-        "extensions = ['build_speed']\npygments_style = 'default'\n",
-        encoding="utf-8",
-    )
+    conf = "extensions = ['build_speed']\npygments_style = 'default'\n"
+    source = site_source(tmp_path, DOCTESTS, conf)
     folder = tmp_path / "highlighted"
     assert highlighted_blocks.highlight_ahead(source, folder, "default", lambda: False) == 4
     ahead = (folder / "blocks").read_bytes()
@@ -772,16 +771,8 @@ sys.exit(status)
 
 
 def build_navigated_site(tmp_path: Path, name: str, fast: bool) -> tuple[str, Path]:
-    source = tmp_path / "source"
-    for page, text in NAVIGATED.items():
-        (source / f"{page}.rst").parent.mkdir(parents=True, exist_ok=True)
-        (source / f"{page}.rst").write_text(text, encoding="utf-8")
-    (source / "conf.py").write_text(
-        f"import sys\nsys.path.insert(0, {str(ROOT / 'docs' / '_ext')!r})\n"
-        "extensions = ['accessibility', 'build_speed']\n"
-        "html_theme = 'furo'\nproject = 'navigated'\n",
-        encoding="utf-8",
-    )
+    conf = "extensions = ['accessibility', 'build_speed']\nhtml_theme = 'furo'\n"
+    source = site_source(tmp_path, NAVIGATED, conf)
     script = BUILD_COUNTING_NAVIGATIONS.format(ext=str(ROOT / "docs" / "_ext"), fast=fast)
     out = tmp_path / name
     done = subprocess.run(

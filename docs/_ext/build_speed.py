@@ -931,7 +931,7 @@ def write_pages(app: Sphinx) -> None:
                 left = order[number:]
                 if helper is None and len(left) >= HAND_OVER_FROM and others and others.done():
                     if all(e.parallel_write_safe for e in app.extensions.values()):
-                        handed.update(handed_pages(left, writing_weights(builder, left)))
+                        handed = set(handed_pages(left, writing_weights(builder, left)))
                         helper = hand_over(builder, [name for name in left if name in handed])
                 _write_docname(docname, env=builder.env, builder=builder, tags=builder.tags)
             if helper is not None:

@@ -133,20 +133,18 @@ class HighlightedCode:
             )
         )
         self.logged = LoggedRecords()
-
-    def name(self, source, lang, opts, force, kwargs) -> str:
-        """The name of a block: a digest of everything its HTML depends on."""
-        options = sorted((opts or {}).items())
-        key = repr((self.set_up, source, lang, options, force, sorted(kwargs.items())))
-        return hashlib.sha256(key.encode()).hexdigest()
+        self.highlighted = 0  # blocks highlighted here, not read
 
     def __call__(self, source, lang, opts=None, force=False, location=None, **kwargs):
-        name = self.name(source, lang, opts, force, kwargs)
+        options = sorted((opts or {}).items())
+        key = repr((self.set_up, source, lang, options, force, sorted(kwargs.items())))
+        name = hashlib.sha256(key.encode()).hexdigest()
         kept = self.kept.get(name)
         if kept is not None:
             return kept
         with self.logged:
             highlighted = self.highlight(source, lang, opts, force, location, **kwargs)
+        self.highlighted += 1
         if not self.logged.any:
             self.kept.add(name, highlighted)
         return highlighted
@@ -213,15 +211,11 @@ def highlight_ahead(docs: Path, folder: Path, style: str, stop: Callable[[], boo
     bridge = PygmentsBridge("html", style)
     bridge.formatter = ReusedFormatters(bridge.formatter)
     code = HighlightedCode(bridge, folder)
-    highlighted = 0
     for page in sorted(docs.rglob("*.rst")):
         if any(part.startswith("_") for part in page.relative_to(docs).parts):
             continue
         for source, language in doctest_blocks(page.read_text(encoding="utf-8")):
             if stop():
-                return highlighted
-            name = code.name(source, language, {}, False, {"linenos": False})
-            if code.kept.get(name) is None:
-                code(source, language, {}, False, None, linenos=False)
-                highlighted += 1
-    return highlighted
+                return code.highlighted
+            code(source, language, {}, False, None, linenos=False)
+    return code.highlighted
