@@ -58,8 +58,8 @@ def doctest_2_0(session: nox.Session) -> None:
 def build_epub(session: nox.Session, language: str) -> None:
     """The offline edition (-W -n), put next to the language's pages: <lang>/<name>-<lang>.epub.
 
-    It reuses the HTML build's doctrees and highlighted code; its folder starts empty, because
-    the ePub builder packs every file it finds there into the book.
+    It reuses the HTML build's doctrees; its folder starts empty, because the ePub builder
+    packs every file it finds there into the book.
     """
     out = ROOT / "_build" / "epub" / language
     shutil.rmtree(out, ignore_errors=True)
@@ -67,8 +67,6 @@ def build_epub(session: nox.Session, language: str) -> None:
     session.run(
         "sphinx-build", "-b", "epub", "-W", "-n", "--keep-going", "-q",
         "-D", f"language={language}", "-d", str(doctrees / language),
-        # the code blocks the HTML build highlighted (tests/sitebuild.py, build_speed.py)
-        "-D", f"build_speed_highlighted={doctrees / '_highlighted'}",
         "docs", str(out),
     )  # fmt: skip
     (book,) = out.glob("*.epub")
@@ -79,8 +77,8 @@ def build_epub(session: nox.Session, language: str) -> None:
 def docs(session: nox.Session) -> None:
     """Build the site in every language (-W -n), then check what readers get from it."""
     install(session, "test")
-    # one sphinx-build -W -n per language, run side by side (tests/sitebuild.py)
-    session.run("python", "-m", "tests.sitebuild", str(SITE), *LANGUAGES, *session.posargs)
+    # one sphinx-build -W -n per language, run side by side (tests/build.py)
+    session.run("python", "-m", "tests.build", str(SITE), *LANGUAGES, "--", *session.posargs)
     for language in LANGUAGES:
         build_epub(session, language)
     shutil.copy(ROOT / "docs" / "_root" / "index.html", SITE / "index.html")

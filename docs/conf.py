@@ -27,7 +27,6 @@ extensions = [
     "diagrams",  # _ext/: the ``diagram`` directive: Graphviz drawings with translated labels
     "accessibility",  # _ext/: heading levels of toctree captions, keyboard-scrollable code
     "lean_pages",  # _ext/: pages load only what they use; compact search index
-    "build_speed",  # _ext/: faster reading and writing, same pages (hooks into internals)
 ]
 exclude_patterns = ["_build", "_inventories", "_templates", "**/_*.rst"]
 templates_path = ["_templates"]
