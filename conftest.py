@@ -6,17 +6,12 @@ and snippet programs tests, ``tests/pytest_guide.py``, loaded in ``pytest_config
 
 from __future__ import annotations
 
-import argparse
 import importlib
 from pathlib import Path
 
 import pytest
 
-
-def page_workers_option(value: str) -> int | str:
-    if value == "auto" or (value.isdigit() and int(value) >= 0):
-        return value if value == "auto" else int(value)
-    raise argparse.ArgumentTypeError(f"expected 'auto' or a number of processes, got {value!r}")
+pytest_plugins = ["pytester"]  # tests/test_harness.py runs the plugin in pytest runs of its own
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -30,13 +25,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="enables the checks in tests/browser/: the site given with --site in headless "
         "Chromium (nox -s browser runs them)",
-    )
-    parser.addoption(
-        "--page-workers",
-        default="auto",
-        type=page_workers_option,
-        metavar="N",
-        help="run the pages in N worker processes (default: two per CPU; 0: in the pytest process)",
     )
     parser.addoption(
         "--reverse-pages",

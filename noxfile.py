@@ -6,12 +6,13 @@ arguments after ``--`` are passed to the tool each session runs.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import nox
 
-nox.options.default_venv_backend = "venv"
+nox.options.default_venv_backend = "uv"
 nox.options.reuse_venv = "yes"
 nox.options.error_on_missing_interpreters = True
 nox.options.sessions = ["doctest"]
@@ -22,37 +23,31 @@ SITE = ROOT / "_build" / "site"
 LANGUAGES = ("en", "ru")
 TRANSLATIONS = ("ru",)
 CATALOG_LINE_WIDTH = 79  # every catalog is written with this width, so diffs stay small
+QUIET = {"PYTHONDONTWRITEBYTECODE": "1"}  # nothing written into the checkout
 
 
-def install(session: nox.Session, *groups: str) -> None:
-    requirements = []
-    for group in groups:
-        requirements += nox.project.dependency_groups(PYPROJECT, group)
-    session.install(*requirements)
-
-
-def requirements_for(line: str | None = None) -> list[str]:
-    """The test group, with SQLAlchemy swapped for another release line's pin if asked."""
-    requirements = nox.project.dependency_groups(PYPROJECT, "test")
-    if line is None:
-        return list(requirements)
-    other = nox.project.dependency_groups(PYPROJECT, f"sqlalchemy-{line.replace('.', '-')}")
-    return [r for r in requirements if not r.lower().startswith("sqlalchemy==")] + list(other)
+def install(session: nox.Session, *groups: str, line: str | None = "2.1") -> None:
+    """The locked versions (uv.lock) of the groups, with one SQLAlchemy release line."""
+    if line:
+        groups += (f"sqlalchemy-{line.replace('.', '-')}",)
+    session.run_install(
+        "uv", "sync", "--locked", "--quiet", *(f"--group={group}" for group in groups),
+        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location, "UV_COMPILE_BYTECODE": "1"},
+    )  # fmt: skip
 
 
 @nox.session
 def doctest(session: nox.Session) -> None:
     """Run every page example, every snippet program and all specs (SQLAlchemy 2.1)."""
-    session.install(*requirements_for())
-    # pytest, with SQLAlchemy's import started before pytest's (tests/run.py)
-    session.run("python", "-m", "tests.run", *session.posargs, env={"PYTHONDONTWRITEBYTECODE": "1"})
+    install(session, "test")
+    session.run("pytest", *session.posargs, env=QUIET)
 
 
 @nox.session(name="doctest-2.0")
 def doctest_2_0(session: nox.Session) -> None:
     """The same suite on the SQLAlchemy 2.0 line; 2.1-only boxes are reported as skipped."""
-    session.install(*requirements_for("2.0"))
-    session.run("python", "-m", "tests.run", *session.posargs, env={"PYTHONDONTWRITEBYTECODE": "1"})
+    install(session, "test", line="2.0")
+    session.run("pytest", *session.posargs, env=QUIET)
 
 
 def build_epub(session: nox.Session, language: str) -> None:
@@ -126,19 +121,37 @@ def browser(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Time the contributor loop against floors measured in the same run; print the ratios."""
-    session.install(*requirements_for())
-    other = ROOT / "_build" / "bench" / "venv-2.0"  # the doctest suite on the other line
-    if not (other / "bin" / "python").exists():
-        session.run("python", "-m", "venv", str(other))
-    other_python = str(other / "bin" / "python")
-    session.run(other_python, "-m", "pip", "install", "-q", *requirements_for("2.0"), external=True)
+    """Time what people wait for against floors measured in the same run; print the ratios."""
+    install(session, "test")
+    other = ROOT / "_build" / "bench" / "venv-2.0"  # the suite on the other release line
+    session.run_install(
+        "uv", "sync", "--locked", "--quiet", "--group=test", "--group=sqlalchemy-2-0",
+        env={"UV_PROJECT_ENVIRONMENT": str(other), "UV_COMPILE_BYTECODE": "1"},
+    )  # fmt: skip
     session.run(
         "python", "-m", "tests.bench",
         "--python", f"2.1={Path(session.bin) / 'python'}",
-        "--python", f"2.0={other_python}",
+        "--python", f"2.0={other / 'bin' / 'python'}",
         *session.posargs,
     )  # fmt: skip
+
+
+@nox.session
+def upgrade(session: nox.Session) -> None:
+    """What an upgrade would break: the newest release of every direct dependency (no lock),
+    in a scratch environment, then the pages and snippets and both languages' builds."""
+    names = {
+        re.split(r"[=<>!~\[; ]", requirement, maxsplit=1)[0]
+        for group in ("test", "sqlalchemy-2-1")
+        for requirement in nox.project.dependency_groups(PYPROJECT, group)
+    }
+    session.install("--upgrade", *sorted(names))
+    session.run("pytest", "-q", "docs", "snippets", *session.posargs, env=QUIET)
+    site = ROOT / "_build" / "upgrade"
+    shutil.rmtree(site, ignore_errors=True)
+    session.run("python", "-m", "tests.build", str(site), *LANGUAGES, "--doctrees",
+                str(site / "doctrees"))  # fmt: skip
+    session.log(f"newest releases pass; built with them: {site}")
 
 
 @nox.session
@@ -186,7 +199,7 @@ def translate(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     """sphinx-lint on the pages and their translations, ruff on the Python files."""
-    install(session, "lint")
+    install(session, "lint", line=None)
     session.run(
         "sphinx-lint",
         "--enable",

@@ -1,15 +1,17 @@
-"""``nox -s bench``: how fast the contributor loop is, as ratios to floors measured in the same run.
+"""``nox -s bench``: how long people wait, as ratios to floors measured in the same run.
 
-Every figure is the median wall time of several rounds on this machine; a round
-takes each measure once, floors included, so that a ratio compares figures
-taken under the same load, whatever the machine's speed:
+Every figure is the median wall time of several rounds on this machine; a round takes each
+measure once, floors included, so that a ratio compares figures taken under the same load,
+whatever the machine's speed. Targets:
 
-- doctest suite (page examples + snippet programs, ``python -m tests.run docs snippets`` as
-  ``nox -s doctest -- docs snippets`` runs it) ÷ the floor
-  ``python -c "import pytest, sqlalchemy.orm"`` in the same virtualenv, per SQLAlchemy line;
-- clean HTML build of both languages (as ``nox -s docs`` builds it) ÷ two clean builds of an
-  empty furo project;
-- rebuild after touching one page ÷ one clean build of the empty project.
+- (a) the pages and snippets (``pytest docs snippets``) ÷ ``python -c "import pytest,
+  sqlalchemy.orm"`` in the same virtualenv, per SQLAlchemy release line: ≤ 5×;
+- (b) the whole default suite (``pytest``, as ``nox -s doctest`` runs it) ÷ the same floor: ≤ 15×;
+- (c) one page (``pytest docs/session/basics.rst``) ÷ the same floor: ≤ 2×;
+- (d) the clean build of both languages (``tests/build.py``, as ``nox -s docs`` builds them)
+  ÷ two clean builds of an empty furo project: ≤ 6×;
+- (e) the rebuild of both languages after one page is touched ÷ one clean build of the empty
+  project: ≤ 2×.
 """
 
 from __future__ import annotations
@@ -22,125 +24,131 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGETS = {"doctest": 2.5, "clean build": 2.0, "incremental rebuild": 1.3}
 ENV = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+ONE_PAGE = "docs/session/basics.rst"
+TOUCHED_PAGE = ROOT / "docs" / "core" / "engine.rst"
 
 
-def seconds(command: list[str], cwd: Path = ROOT) -> float:
+def seconds(command: list[str]) -> float:
     start = time.perf_counter()
-    result = subprocess.run(command, cwd=cwd, env=ENV, capture_output=True, text=True, check=False)
+    result = subprocess.run(command, cwd=ROOT, env=ENV, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - start
     if result.returncode:
-        raise SystemExit(
-            f"benchmark command failed: {' '.join(command)}\n{result.stdout}{result.stderr}"
-        )
+        raise SystemExit(f"failed: {' '.join(command)}\n{result.stdout}{result.stderr}")
     return elapsed
 
 
-def medians(runs: int, *measures) -> list[float]:
-    """The median of each measure over ``runs`` rounds; each round takes every measure once,
-    in turn, so that a ratio compares figures taken under the same load."""
-    samples: list[list[float]] = [[] for _ in measures]
+def medians(runs: int, measures: dict[str, Callable[[], float]]) -> dict[str, float]:
+    """The median of each measure over ``runs`` rounds, each round taking every measure once."""
+    samples: dict[str, list[float]] = {name: [] for name in measures}
     for _ in range(runs):
-        for sample, measure in zip(samples, measures, strict=True):
-            sample.append(measure())
-    return [statistics.median(sample) for sample in samples]
+        for name, measure in measures.items():
+            samples[name].append(measure())
+    return {name: statistics.median(sample) for name, sample in samples.items()}
 
 
-def empty_furo_project(folder: Path) -> Path:
-    source = folder / "empty"
-    source.mkdir()
-    (source / "conf.py").write_text('project = "empty"\nhtml_theme = "furo"\n', encoding="utf-8")
-    (source / "index.rst").write_text("Empty\n=====\n", encoding="utf-8")
-    return source
+def doctest_measures(line: str, python: str) -> dict[str, Callable[[], float]]:
+    def pytest(*args: str) -> Callable[[], float]:
+        return lambda: seconds([python, "-m", "pytest", "-q", *args])
+
+    measures = {
+        f"floor {line}": lambda: seconds([python, "-c", "import pytest, sqlalchemy.orm"]),
+        f"(a) pages and snippets, SQLAlchemy {line}": pytest("docs", "snippets"),
+    }
+    if line == "2.1":
+        measures["(b) whole default suite"] = pytest()
+        measures["(c) one page"] = pytest(ONE_PAGE)
+    return measures
 
 
-def sphinx_html(source: Path, out: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "sphinx", "-b", "html", "-q", str(source), str(out), *extra]
-
-
-def build_figures(runs: int, scratch: Path) -> dict[str, tuple[float, float]]:
-    empty = empty_furo_project(scratch)
+def build_measures(scratch: Path) -> dict[str, Callable[[], float]]:
+    empty = scratch / "empty"
+    empty.mkdir()
+    (empty / "conf.py").write_text('project = "empty"\nhtml_theme = "furo"\n', encoding="utf-8")
+    (empty / "index.rst").write_text("Empty\n=====\n", encoding="utf-8")
+    site, doctrees = scratch / "site", scratch / "doctrees"
+    build = [
+        sys.executable,
+        "-m",
+        "tests.build",
+        str(site),
+        "en",
+        "ru",
+        "--doctrees",
+        str(doctrees),
+    ]
 
     def clean_empty() -> float:
         shutil.rmtree(scratch / "empty-out", ignore_errors=True)
-        return seconds(sphinx_html(empty, scratch / "empty-out"))
+        return seconds(
+            [sys.executable, "-m", "sphinx", "-q", str(empty), str(scratch / "empty-out")]
+        )
 
     def clean_site() -> float:
-        shutil.rmtree(scratch / "site", ignore_errors=True)
-        shutil.rmtree(scratch / "doctrees", ignore_errors=True)
-        return seconds([sys.executable, "-m", "tests.sitebuild", str(scratch / "site"), "en", "ru",
-                        "--doctrees", str(scratch / "doctrees")])  # fmt: skip
-
-    page = ROOT / "docs" / "core" / "engine.rst"
+        shutil.rmtree(site, ignore_errors=True)
+        shutil.rmtree(doctrees, ignore_errors=True)
+        return seconds(build)
 
     def touched_rebuild() -> float:
-        os.utime(page)  # the page is newer than its doctree: Sphinx must read and write it again
-        return seconds([sys.executable, "-m", "tests.sitebuild", str(scratch / "site"), "en",
-                        "--doctrees", str(scratch / "doctrees")])  # fmt: skip
+        os.utime(TOUCHED_PAGE)  # newer than its doctree: Sphinx reads and writes it again
+        return seconds(build)
 
-    clean_site()  # not measured: the rebuild needs a site, and the first build compiles catalogs
-    empty_time, site_time, incremental = medians(runs, clean_empty, clean_site, touched_rebuild)
+    clean_site()  # not measured: the rebuild needs a site
     return {
-        "clean build": (site_time, 2 * empty_time),
-        "incremental rebuild": (incremental, empty_time),
+        "floor: empty furo build": clean_empty,
+        "(d) clean build, both languages": clean_site,
+        "(e) rebuild after touching one page": touched_rebuild,
     }
 
 
-def doctest_figures(runs: int, pythons: dict[str, str]) -> dict[str, tuple[float, float]]:
-    figures = {}
-    for line, python in pythons.items():
-        # as nox -s doctest runs it (tests/run.py: pytest, SQLAlchemy's import started first)
-        suite_command = [python, "-m", "tests.run", "-q", "docs", "snippets"]
-        seconds(suite_command)  # not measured: as in the contributor loop, the pages ran before
-        floor, suite = medians(
-            runs,
-            lambda p=python: seconds([p, "-c", "import pytest, sqlalchemy.orm"]),
-            lambda c=suite_command: seconds(c),
-        )
-        figures[f"doctest (SQLAlchemy {line})"] = (suite, floor)
-    return figures
+#: measure -> (floor, how many floors, target ratio)
+RATIOS = {
+    "(a) pages and snippets, SQLAlchemy 2.1": ("floor 2.1", 1, 5.0),
+    "(a) pages and snippets, SQLAlchemy 2.0": ("floor 2.0", 1, 5.0),
+    "(b) whole default suite": ("floor 2.1", 1, 15.0),
+    "(c) one page": ("floor 2.1", 1, 2.0),
+    "(d) clean build, both languages": ("floor: empty furo build", 2, 6.0),
+    "(e) rebuild after touching one page": ("floor: empty furo build", 1, 2.0),
+}
 
 
-def report(figures: dict[str, tuple[float, float]]) -> bool:
-    print(f"{'measure':<28} {'time':>8} {'floor':>8} {'ratio':>7} {'target':>7}")
+def report(times: dict[str, float]) -> bool:
+    print(f"{'measure':<40} {'time':>7} {'floor':>7} {'ratio':>6} {'target':>6}")
     within = True
-    for name, (value, floor) in figures.items():
-        target = next(t for key, t in TARGETS.items() if name.startswith(key))
-        ratio = value / floor
-        ok = ratio <= target
-        within &= ok
-        print(f"{name:<28} {value:>7.2f}s {floor:>7.2f}s {ratio:>6.2f}x {target:>6.1f}x"
-              f"  {'within' if ok else 'OVER'}")  # fmt: skip
+    for name, (floor_name, floors, target) in RATIOS.items():
+        if name not in times:
+            continue
+        floor = floors * times[floor_name]
+        ratio = times[name] / floor
+        within &= ratio <= target
+        verdict = "within" if ratio <= target else "OVER"
+        print(f"{name:<40} {times[name]:>6.2f}s {floor:>6.2f}s {ratio:>5.2f}x {target:>5.1f}x  "
+              f"{verdict}")  # fmt: skip
     return within
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=9, help="runs per figure (the median is kept)")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5, help="rounds per figure (median kept)")
     parser.add_argument(
         "--python",
         action="append",
         default=[],
         metavar="LINE=PATH",
-        help="a virtualenv Python with that SQLAlchemy, e.g. 2.0=venv/bin/python",
+        help="a virtualenv's Python with that SQLAlchemy line, e.g. 2.0=venv/bin/python",
     )
     parser.add_argument("--check", action="store_true", help="exit 1 when a ratio is over target")
-    parser.add_argument(
-        "--only", choices=["doctest", "build"], help="measure only the doctest suite or the builds"
-    )
     args = parser.parse_args(argv)
-    pythons = dict(item.split("=", 1) for item in args.python)
     with tempfile.TemporaryDirectory(prefix="guide-bench-") as scratch:
-        figures = {}
-        if args.only != "build":
-            figures.update(doctest_figures(args.runs, pythons))
-        if args.only != "doctest":
-            figures.update(build_figures(args.runs, Path(scratch)))
-    within = report(figures)
+        measures = build_measures(Path(scratch))
+        for line, python in (item.split("=", 1) for item in args.python):
+            measures.update(doctest_measures(line, python))
+        times = medians(args.runs, measures)
+    within = report(times)
     return 0 if within or not args.check else 1
 
 

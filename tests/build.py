@@ -52,7 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("languages", nargs="+")
     parser.add_argument("--doctrees", type=Path, default=DOCTREES)
     argv = sys.argv[1:] if argv is None else argv
-    ours, extra = (argv[: argv.index("--")], argv[argv.index("--") + 1 :]) if "--" in argv else (argv, [])
+    ours, extra = (
+        (argv[: argv.index("--")], argv[argv.index("--") + 1 :]) if "--" in argv else (argv, [])
+    )
     args = parser.parse_args(ours)
     return build(args.site, args.languages, args.doctrees, extra)
 

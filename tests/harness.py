@@ -1,8 +1,13 @@
-"""The machinery that executes the guide's pages: every ``>>>`` example, page by page.
+"""How the guide's pages are executed: Sybil parses each page, and every ``>>>`` example is a
+pytest item of its own, run in page order in one namespace per page.
 
-``tests/pytest_guide.py`` wires these pieces into pytest; ``tests/test_harness.py`` holds
-the specifications they must meet (every prompt collected, no silent skips,
-ellipsis only for noise, failures that name page and line).
+- Each page starts in a fresh namespace, in its own temporary directory, and leaves nothing
+  behind: its logging handlers, environment variables, working directory and files go.
+- ``...`` in expected output stands only for run-to-run noise (:data:`NOISE`); the
+  specifications in ``tests/test_harness.py`` reject any other use.
+- Examples inside ``.. sqlalchemy-line:: 2.0`` run only on that SQLAlchemy release line and
+  are reported as skipped, with the reason, on the other. Nothing else is ever skipped.
+- Warnings are errors (``filterwarnings`` in pyproject.toml): an example that warns fails.
 """
 
 from __future__ import annotations
@@ -13,20 +18,21 @@ import os
 import re
 import shutil
 import tempfile
-import textwrap
-import time
-import traceback
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from unittest import SkipTest
 
 import sqlalchemy
-from sybil import Document, Example, Region
-from sybil.evaluators.doctest import OutputChecker
+from sybil import Document, Example, Region, Sybil
 from sybil.parsers.rest import DocTestParser
 from sybil.parsers.rest.lexers import DirectiveLexer
 
-from tests.pagefiles import SCRATCH, Outcome, PageResult, shown_path
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+
+#: Where pages get their temporary directories: memory (tmpfs) when the system has it,
+#: because SQLite syncs every commit to disk and the pages commit often.
+SCRATCH = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
 
 #: ELLIPSIS stands only for run-to-run noise (see ``NOISE`` below); whitespace
 #: is normalized because SQLAlchemy's echoed DDL carries tabs and blank lines.
@@ -54,19 +60,11 @@ def unexplained_ellipsis(line: str) -> bool:
 #: The SQLAlchemy release line this run checks against, e.g. "2.1".
 RELEASE_LINE = ".".join(sqlalchemy.__version__.split(".")[:2])
 
-#: ``.. sqlalchemy-line:: 2.0`` marks examples whose output belongs to one
-#: release line; the page shows the mark, and pytest reports the examples as
-#: skipped (with this reason) when another line is installed.
-LINE_DIRECTIVE = "sqlalchemy-line"
-_line_lexer = DirectiveLexer(directive=re.escape(LINE_DIRECTIVE))
-
-
-def _strip_release(version: str) -> str:
-    return ".".join(version.strip().split(".")[:2])
+LINE_DIRECTIVE = DirectiveLexer(directive=re.escape("sqlalchemy-line"))
 
 
 class ReleaseLineSkip:
-    """Marks an example that belongs to another release line: it is reported as skipped."""
+    """The evaluator of an example that belongs to another release line: a visible skip."""
 
     def __init__(self, line: str) -> None:
         self.line = line
@@ -77,44 +75,44 @@ class ReleaseLineSkip:
             f"this run uses {sqlalchemy.__version__}"
         )
 
+    def __call__(self, example: Example) -> None:
+        raise SkipTest(self.reason())
+
 
 class GuideDocTestParser:
-    """Every ``>>>`` example of a page, release-line blocks included.
-
-    Examples inside a ``sqlalchemy-line`` block run when that line is
-    installed and are reported as skipped, with the reason, otherwise.
-    """
+    """Every ``>>>`` example of a page; those in another line's ``sqlalchemy-line`` block
+    get :class:`ReleaseLineSkip` as their evaluator."""
 
     def __init__(self) -> None:
         self.doctests = DocTestParser(optionflags=OPTIONFLAGS)
 
     def line_blocks(self, document: Document) -> list[tuple[int, int, str]]:
+        """(start, end, release line) of every ``sqlalchemy-line`` block of the page."""
         return [
-            (lexed.start, lexed.end, _strip_release(lexed.lexemes["arguments"] or ""))
-            for lexed in _line_lexer(document)
+            (lexed.start, lexed.end, ".".join(lexed.lexemes["arguments"].split(".")[:2]))
+            for lexed in LINE_DIRECTIVE(document)
         ]
 
     def __call__(self, document: Document) -> Iterator[Region]:
         blocks = self.line_blocks(document)
         for region in self.doctests(document):
-            line = next((b[2] for b in blocks if b[0] <= region.start < b[1]), None)
-            if line is not None and line != RELEASE_LINE:
-                region.evaluator = ReleaseLineSkip(line)
+            line = next((b[2] for b in blocks if b[0] <= region.start < b[1]), RELEASE_LINE)
+            if line != RELEASE_LINE:
+                region = Region(region.start, region.end, region.parsed, ReleaseLineSkip(line))
             yield region
 
 
-def page_setup(namespace: dict, scratch: str | None = None) -> None:
-    """Each page starts in a fresh namespace, inside its own temporary directory
-    (in ``scratch``, else in :data:`~tests.pagefiles.SCRATCH`)."""
+def page_setup(namespace: dict) -> None:
+    """A page starts in a fresh namespace, inside its own temporary directory."""
+    namespace["__name__"] = "__test__"
     namespace["__harness_environ__"] = dict(os.environ)
     namespace["__harness_cwd__"] = os.getcwd()
-    workdir = tempfile.mkdtemp(prefix="guide-page-", dir=scratch or SCRATCH)
-    namespace["__harness_tmp__"] = workdir
-    os.chdir(workdir)
+    namespace["__harness_tmp__"] = tempfile.mkdtemp(prefix="guide-page-", dir=SCRATCH)
+    os.chdir(namespace["__harness_tmp__"])
 
 
 def page_teardown(namespace: dict) -> None:
-    """Undo what a page may have changed in the process: logging, cwd, files."""
+    """Undo what a page may have changed in the process: logging, cwd, environment, files."""
     for name in list(logging.root.manager.loggerDict):
         if name.startswith("sqlalchemy"):
             logger = logging.getLogger(name)
@@ -130,117 +128,46 @@ def page_teardown(namespace: dict) -> None:
     namespace.clear()
 
 
-class _PageRunner(doctest.DocTestRunner):
-    """Runs a page as one doctest and keeps a verdict per example (doctest only counts)."""
-
-    def __init__(self, page: str, lines: dict[int, int]) -> None:
-        super().__init__(checker=OutputChecker(), optionflags=OPTIONFLAGS, verbose=False)
-        self.page = page
-        self.lines = lines  # id(doctest example) -> line of its ``>>>`` on the page
-        self.outcomes: list[Outcome] = []
-
-    def _verdict(self, example: doctest.Example, status: str, detail: str = "") -> None:
-        self.outcomes.append(Outcome(self.lines[id(example)], status, detail))
-
-    def _where(self, example: doctest.Example, what: str) -> str:
-        line = self.lines[id(example)]
-        source = textwrap.indent(example.source.rstrip("\n"), "    ")
-        return f"{self.page}, line {line}: {what}\nFailed example:\n{source}\n"
-
-    def report_start(self, out, test, example) -> None:
-        pass
-
-    def report_success(self, out, test, example, got) -> None:
-        self._verdict(example, "passed")
-
-    def report_failure(self, out, test, example, got) -> None:
-        difference = self._checker.output_difference(example, got, self.optionflags)
-        self._verdict(example, "failed", self._where(example, "the output differs") + difference)
-
-    def report_unexpected_exception(self, out, test, example, exc_info) -> None:
-        kind, error, trace_back = exc_info
-        trace = "".join(
-            traceback.format_exception(kind, error, trace_back.tb_next)
-        )  # not doctest's frame
-        kind = kind.__name__
-        detail = self._where(example, f"{kind} was raised") + "Exception raised:\n"
-        self._verdict(example, "failed", detail + textwrap.indent(trace, "    "))
-
-
-def run_page(path: Path, scratch: str | None = None) -> PageResult:
-    """Run every example of one page, in order, in a fresh namespace and directory.
-
-    Examples of another release line are not run; they are reported as skipped
-    with the reason. A failing example does not stop the page: each example
-    gets its own verdict, as the reader would see it when pasting them in order.
-    The page's temporary directory is made in ``scratch`` when given.
-    """
-    started = time.perf_counter()
-    shown = shown_path(path)
-    result = PageResult(shown)
-    try:
-        examples = list(Document.parse(str(path), GuideDocTestParser()))
-    except Exception as error:  # broken markup: name the page and what went wrong
-        result.error = f"{shown} cannot be parsed: {error}"
-        return result
-    skips = {
-        example.line: example.region.evaluator.reason()
-        for example in examples
-        if isinstance(example.region.evaluator, ReleaseLineSkip)
-    }
-    runnable = [example for example in examples if example.line not in skips]
-    runner = _PageRunner(shown, {id(example.parsed): example.line for example in runnable})
-    namespace: dict = {"__name__": "__test__"}  # as Sybil names a page's module
-    page_setup(namespace, scratch)
-    try:
-        test = doctest.DocTest(
-            [example.parsed for example in runnable], namespace, shown, str(path), 0, None
-        )
-        test.globs = namespace  # doctest copies the namespace; the teardown needs this one
-        runner.run(test, out=lambda text: None, clear_globs=False)
-    finally:
-        page_teardown(namespace)
-    verdicts = {outcome.line: outcome for outcome in runner.outcomes}
-    verdicts.update({line: Outcome(line, "skipped", reason) for line, reason in skips.items()})
-    result.outcomes = [verdicts[example.line] for example in examples]
-    result.seconds = time.perf_counter() - started
-    return result
-
-
-def warm_up() -> None:
-    """One small Core and ORM round trip on in-memory SQLite, then nothing is left of it.
-
-    SQLAlchemy imports and prepares much of itself on first use (the SQLite dialect,
-    the ORM's loader strategies, the compilers' dispatch). Done once in the page
-    workers' preparing process before it forks them (``tests/pageworkers.py``), that
-    work is shared by every worker instead of repeated by each one's first page.
-    """
-    from sqlalchemy import Integer, String, create_engine, select
-    from sqlalchemy.orm import DeclarativeBase, Session, mapped_column
-
-    class Base(DeclarativeBase):
-        pass
-
-    class Note(Base):  # no annotations: this module's are strings (__future__)
-        __tablename__ = "note"
-        id = mapped_column(Integer, primary_key=True)
-        text = mapped_column(String(30))
-
-    engine = create_engine("sqlite://")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # a warning here would belong to no page
-        Base.metadata.create_all(engine)
-        with Session(engine) as session:
-            session.add(Note(text="warm"))
-            session.commit()
-            session.scalars(select(Note)).all()
-    engine.dispose()
-    Base.registry.dispose()
+#: The pages: any ``.rst`` file (``tests/pytest_guide.py`` decides which ones are pages).
+PAGES = Sybil(
+    parsers=[GuideDocTestParser()],
+    patterns=["*.rst"],
+    path="/",
+    setup=page_setup,
+    teardown=page_teardown,
+)
 
 
 # --- facts about the pages, used by the specifications ---------------------
 
+PROMPT = re.compile(r"^[ \t]*>>>(?: (?P<source>.*))?$", re.MULTILINE)
+
+
+def shown_path(path: str | Path) -> str:
+    """A page's path as reports show it: relative to the checkout when it is inside it."""
+    path = Path(path)
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def is_page(path: Path) -> bool:
+    """A page of the guide: a ``.rst`` file under ``docs/``, outside the build folder."""
+    return path.suffix == ".rst" and path.is_relative_to(DOCS) and "_build" not in path.parts
+
+
+def pages() -> list[Path]:
+    return sorted(p for p in DOCS.rglob("*.rst") if is_page(p))
+
+
+def prompt_lines(text: str) -> list[int]:
+    """Line numbers (1-based) of ``>>>`` lines that carry code."""
+    return [
+        text.count("\n", 0, m.start()) + 1
+        for m in PROMPT.finditer(text)
+        if (m.group("source") or "").strip()
+        and not (m.group("source") or "").lstrip().startswith("#")
+    ]
+
 
 def parsed_examples(path: Path) -> list[Example]:
-    """The examples the harness collects from one page, in page order."""
-    return list(Document.parse(str(path), GuideDocTestParser()))
+    """The examples collected from one page, in page order."""
+    return list(PAGES.parse(path))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import harness, pagefiles
+from tests import harness
 from tests.browser.tab import LANGUAGES, Tab
 
 NOTHING_COPIED = "<the copy button copied nothing>"
@@ -70,7 +70,7 @@ def example_blocks(source: Path) -> list[str]:
 
 def page_source(page: str) -> Path:
     document = page.split("/", 1)[1].removesuffix(".html")
-    return pagefiles.DOCS / f"{document}.rst"
+    return harness.DOCS / f"{document}.rst"
 
 
 def test_the_copy_button_of_every_example_copies_its_code_without_prompts_or_output(
