@@ -13,6 +13,7 @@ pytest item of its own, run in page order in one namespace per page.
 from __future__ import annotations
 
 import doctest
+import gc
 import logging
 import os
 import re
@@ -126,6 +127,11 @@ def page_teardown(namespace: dict) -> None:
     os.chdir(namespace["__harness_cwd__"])
     shutil.rmtree(namespace["__harness_tmp__"], ignore_errors=True)
     namespace.clear()
+    # The page's classes and engines are freed here, not during a later page: SQLAlchemy 2.1
+    # drops the linecache entries of its generated methods from weakref finalizers, and on
+    # Python 3.11 a finalizer that runs while doctest calls linecache.checkcache() (before
+    # every example) makes it fail with KeyError on the entry that vanished.
+    gc.collect()
 
 
 #: The pages: any ``.rst`` file (``tests/pytest_guide.py`` decides which ones are pages).

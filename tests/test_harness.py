@@ -209,6 +209,27 @@ def test_a_page_leaves_no_handler_variable_directory_or_file_behind(tmp_path: Pa
     assert not (tmp_path / "left-behind.db").exists()
 
 
+def test_a_page_s_objects_are_freed_when_the_page_ends(tmp_path: Path, monkeypatch):
+    page = tmp_path / "cycle.rst"
+    page.write_text(
+        textwrap.dedent("""\
+        Cycle
+        =====
+
+        >>> import os, pathlib, weakref
+        >>> class Node:
+        ...     pass
+        >>> node = Node()
+        >>> node.me = node  # a cycle: only the cyclic garbage collector frees it
+        >>> freed = pathlib.Path(os.environ["GUIDE_SPY"], "freed")
+        >>> _ = weakref.finalize(node, freed.touch)
+        """)
+    )
+    monkeypatch.setenv("GUIDE_SPY", str(tmp_path))
+    assert run_page(page) == []
+    assert (tmp_path / "freed").exists()
+
+
 def test_every_page_starts_in_a_fresh_namespace(pytester: pytest.Pytester):
     first, second = pytester.path / "first.rst", pytester.path / "second.rst"
     first.write_text("First\n=====\n\n>>> left_over = 1\n")
