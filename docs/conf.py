@@ -30,6 +30,8 @@ extensions = [
 ]
 exclude_patterns = ["_build", "_inventories", "_templates", "**/_*.rst"]
 templates_path = ["_templates"]
+# Sphinx's template loader, plus gettext for the theme's hard-coded aria-labels (_ext/languages.py)
+template_bridge = "languages.TranslatingTemplateLoader"
 
 # -- References: every one must resolve --------------------------------------
 nitpicky = True

@@ -21,33 +21,27 @@ HIGHLIGHTED_PRE = '<div class="highlight"><pre>'
 
 class AccessibleHTMLTranslator(HTML5Translator):
     def visit_title(self, node: nodes.title) -> None:
+        start = len(self.body)
+        super().visit_title(node)
         parent = node.parent
-        if not (isinstance(parent, addnodes.compact_paragraph) and parent.get("toctree")):
-            super().visit_title(node)
-            return
-        # Sphinx's own branch for toctree captions, with the level added.
-        level = max(2, self.section_level + 1)
-        self.body.append(
-            self.starttag(
-                node, "p", "", CLASS="caption", ROLE="heading", **{"aria-level": str(level)}
-            )
-        )
-        self.body.append('<span class="caption-text">')
-        self.context.append("</span></p>\n")
-        self.add_secnumber(node)
-        self.add_fignumber(parent)
+        if isinstance(parent, addnodes.compact_paragraph) and parent.get("toctree"):
+            # Sphinx has just written the caption's <p ... role="heading">; attributes are
+            # written in name order, so aria-level comes first
+            level = max(2, self.section_level + 1)
+            tag = self.body[start]
+            self.body[start] = tag.replace("<p ", f'<p aria-level="{level}" ', 1)
 
     def visit_literal_block(self, node: nodes.literal_block) -> None:
         try:
             super().visit_literal_block(node)
         except nodes.SkipNode:
-            self._make_code_focusable()
+            self.make_code_focusable()
             raise
-        self._make_code_focusable()
+        self.make_code_focusable()
 
     visit_doctest_block = visit_literal_block
 
-    def _make_code_focusable(self) -> None:
+    def make_code_focusable(self) -> None:
         if self.body and HIGHLIGHTED_PRE in self.body[-1]:
             self.body[-1] = self.body[-1].replace(
                 HIGHLIGHTED_PRE, '<div class="highlight"><pre tabindex="0">', 1

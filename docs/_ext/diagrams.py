@@ -291,6 +291,14 @@ def resolve_translations(app: Sphinx, doctree: nodes.document) -> None:
         node["options"] = {"docname": app.env.docname}
 
 
+def number_diagrams(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """Number the drawings of the page being written, in order: ``diagram-<number>-name`` is
+    the id of a drawing's accessible name. (At doctree-resolved, not doctree-read: doctrees
+    pickled before this numbering existed still get numbers.)"""
+    for number, node in enumerate(doctree.findall(diagram), start=1):
+        node["number"] = number
+
+
 # --- HTML: the SVG inline ---------------------------------------------------
 
 ET.register_namespace("", SVG_NS)
@@ -418,15 +426,13 @@ def html_visit_diagram(self, node: diagram) -> None:
     if output is None:  # dot could not be run; render_dot has said so
         self.body.append(f'<p class="diagram-missing">{escape(node["alt"])}</p>')
         raise nodes.SkipNode
-    number = getattr(self, "_diagram_number", 0) + 1
-    self._diagram_number = number
     svg = output.read_text(encoding="utf-8")
     # the drawing goes into the page; the file Graphviz wrote would be an unused copy
     output.unlink()
     if not any(output.parent.iterdir()):
         output.parent.rmdir()
     try:
-        self.body.append(inline_svg(svg, node["alt"], f"diagram-{number}-name"))
+        self.body.append(inline_svg(svg, node["alt"], f"diagram-{node['number']}-name"))
     except DiagramError as error:
         logger.warning(f"{node['source_file']}: {error}", location=node)
     raise nodes.SkipNode
@@ -451,5 +457,6 @@ def setup(app: Sphinx) -> dict:
     app.add_node(diagram_message)
     app.add_directive("diagram", Diagram)
     app.connect("doctree-read", resolve_translations)
+    app.connect("doctree-resolved", number_diagrams)
     app.connect("html-page-context", add_stylesheet)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -5,8 +5,9 @@
   and ``<link rel="alternate" hreflang>`` tags, both pointing at the same page
   in the other languages. The sites live side by side: ``<root>/en/``, ``<root>/ru/``.
 - Interface text that the theme writes as plain English (a few ``aria-label``
-  attributes) is passed through gettext when the template is loaded, so the
-  project's ``locale/<lang>/LC_MESSAGES/sphinx.po`` can translate it.
+  attributes) is passed through gettext when the template is loaded (``template_bridge``
+  in conf.py names the loader that does it), so the project's
+  ``locale/<lang>/LC_MESSAGES/sphinx.po`` can translate it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import csv
 from docutils import nodes
 from sphinx import addnodes
 from sphinx.application import Sphinx
+from sphinx.jinja2glue import BuiltinTemplateLoader
 from sphinx.util.docutils import SphinxDirective
 
 #: Interface strings the theme hard-codes instead of passing them through gettext.
@@ -45,19 +47,15 @@ def add_context(app: Sphinx, pagename: str, templatename: str, context: dict, do
     context["guide_alternates"] = alternates(app, pagename)
 
 
-def translate_hard_coded_strings(app: Sphinx) -> None:
-    loader = getattr(app.builder, "templates", None)
-    if loader is None or not hasattr(loader, "get_source"):
-        return
-    original = loader.get_source
+class TranslatingTemplateLoader(BuiltinTemplateLoader):
+    """Sphinx's template loader, with the theme's hard-coded ``aria-label`` texts passed
+    through gettext. conf.py names it as ``template_bridge``."""
 
-    def get_source(environment, template):
-        source, filename, uptodate = original(environment, template)
+    def get_source(self, environment, template):
+        source, filename, uptodate = super().get_source(environment, template)
         for text in HARD_CODED:
             source = source.replace(f'aria-label="{text}"', f'aria-label="{{{{ _("{text}") }}}}"')
         return source, filename, uptodate
-
-    loader.get_source = get_source
 
 
 class TermTable(SphinxDirective):
@@ -112,6 +110,5 @@ class TermTable(SphinxDirective):
 def setup(app: Sphinx) -> dict:
     app.add_directive("term-table", TermTable)
     app.add_config_value("guide_languages", {"en": "English"}, "html", types=[dict])
-    app.connect("builder-inited", translate_hard_coded_strings)
     app.connect("html-page-context", add_context)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -13,7 +13,8 @@ is published under it, ``<base>en/`` and ``<base>ru/``. From it, each language's
   It is written from the whole environment, so an incremental build writes a complete sitemap;
 - ``<meta name="robots" content="noindex">`` on the "page not found" page;
 - for the ePub builder: the file name ``<epub_basename>-<lang>.epub``, the site address as
-  the book's identifier, and the start page's first paragraph as its description.
+  the book's identifier, and the start page's first paragraph as its description; in the
+  finished book, ``properties="svg"`` on the manifest items of the pages that show a drawing.
 
 Run as a program after every language is built, it writes the files at the site's root::
 
@@ -36,6 +37,7 @@ import re
 import runpy
 import string
 import sys
+import zipfile
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -147,31 +149,37 @@ def describe_epub(app: Sphinx, env: BuildEnvironment) -> None:
         app.config.epub_description = " ".join(paragraph.astext().split())
 
 
-def declare_inline_svg(app: Sphinx) -> None:
+#: A page in the manifest of an ePub's ``content.opf``, as Sphinx writes it.
+MANIFEST_PAGE = re.compile(
+    r'<item (?P<attributes>id="[^"]*" href="(?P<href>[^"]+)" '
+    r'media-type="application/xhtml\+xml") />'
+)
+
+
+def declare_inline_svg(app: Sphinx, exception: BaseException | None) -> None:
     """EPUB 3 requires the manifest to mark pages that contain SVG (``properties="svg"``);
-    Sphinx's ePub builder does not, so the manifest is completed after Sphinx writes it."""
-    if app.builder.name != "epub":
+    Sphinx's ePub builder does not, so the finished book's ``content.opf`` is completed."""
+    if exception is not None or app.builder.name != "epub":
         return
-    builder = app.builder
-    write_manifest = builder.build_content
+    book = Path(app.outdir) / f"{app.config.epub_basename}.epub"
+    with zipfile.ZipFile(book) as epub:
+        entries = epub.infolist()
+        files = {entry.filename: epub.read(entry) for entry in entries}
 
-    def build_content() -> None:
-        write_manifest()
-        opf = Path(builder.outdir) / "content.opf"
-        item = re.compile(
-            r'<item (?P<attributes>id="[^"]*" href="(?P<href>[^"]+)" '
-            r'media-type="application/xhtml\+xml") />'
-        )
+    def declare(match: re.Match) -> str:
+        if b"<svg" not in files[unquote(html.unescape(match["href"]))]:
+            return match[0]
+        return f'<item {match["attributes"]} properties="svg" />'
 
-        def declare(match: re.Match) -> str:
-            page = Path(builder.outdir) / unquote(html.unescape(match["href"]))
-            if "<svg" not in page.read_text(encoding="utf-8"):
-                return match[0]
-            return f'<item {match["attributes"]} properties="svg" />'
-
-        opf.write_text(item.sub(declare, opf.read_text(encoding="utf-8")), encoding="utf-8")
-
-    builder.build_content = build_content
+    opf = MANIFEST_PAGE.sub(declare, files["content.opf"].decode("utf-8"))
+    files["content.opf"] = opf.encode("utf-8")
+    (Path(app.outdir) / "content.opf").write_text(opf, encoding="utf-8")  # the copy beside it
+    # EPUB OCF: the mimetype entry first and stored uncompressed; the others as they were
+    entries.sort(key=lambda entry: entry.filename != "mimetype")
+    with zipfile.ZipFile(book, "w") as epub:
+        for entry in entries:
+            stored = zipfile.ZIP_STORED if entry.filename == "mimetype" else None
+            epub.writestr(entry, files[entry.filename], compress_type=stored)
 
 
 def write_sitemap(app: Sphinx, exception: BaseException | None) -> None:
@@ -220,8 +228,8 @@ def setup(app: Sphinx) -> dict:
     app.connect("config-inited", derive_settings)
     app.connect("html-page-context", add_page_context)
     app.connect("env-updated", describe_epub)
-    app.connect("builder-inited", declare_inline_svg)
     app.connect("build-finished", write_sitemap)
+    app.connect("build-finished", declare_inline_svg)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 
