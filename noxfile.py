@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import nox
@@ -132,6 +133,7 @@ def bench(session: nox.Session) -> None:
         "python", "-m", "tests.bench",
         "--python", f"2.1={Path(session.bin) / 'python'}",
         "--python", f"2.0={other / 'bin' / 'python'}",
+        "--nox", sys.executable,  # the Python running this nox: (b) times nox -s doctest
         *session.posargs,
     )  # fmt: skip
 
@@ -140,9 +142,10 @@ def bench(session: nox.Session) -> None:
 def upgrade(session: nox.Session) -> None:
     """What an upgrade would break: the newest release of every direct dependency (no lock),
     in a scratch environment, then the pages and snippets and both languages' builds."""
+    groups = [name for name in PYPROJECT["dependency-groups"] if name != "sqlalchemy-2-0"]
     names = {
         re.split(r"[=<>!~\[; ]", requirement, maxsplit=1)[0]
-        for group in ("test", "sqlalchemy-2-1")
+        for group in groups
         for requirement in nox.project.dependency_groups(PYPROJECT, group)
     }
     session.install("--upgrade", *sorted(names))
@@ -228,6 +231,8 @@ def serve(session: nox.Session) -> None:
         "-n",
         "--watch",
         "snippets",
+        "--watch",
+        "locale",
         *session.posargs,
     )
 

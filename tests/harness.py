@@ -99,13 +99,21 @@ class GuideDocTestParser:
         for region in self.doctests(document):
             line = next((b[2] for b in blocks if b[0] <= region.start < b[1]), RELEASE_LINE)
             if line != RELEASE_LINE:
-                region = Region(region.start, region.end, region.parsed, ReleaseLineSkip(line))
+                skip = ReleaseLineSkip(line)
+                region = Region(region.start, region.end, region.parsed, skip)
+                OTHER_LINE[document.path, document.text.count("\n", 0, region.start) + 1] = skip
             yield region
+
+
+#: (page, line) -> the skip of each example that belongs to another release line; the pytest
+#: plugin gives those items a skip mark, so that reports name the page.
+OTHER_LINE: dict[tuple[str, int], ReleaseLineSkip] = {}
 
 
 def page_setup(namespace: dict) -> None:
     """A page starts in a fresh namespace, inside its own temporary directory."""
     namespace["__name__"] = "__test__"
+    namespace["__harness_root_handlers__"] = list(logging.root.handlers)  # pytest's own
     namespace["__harness_environ__"] = dict(os.environ)
     namespace["__harness_cwd__"] = os.getcwd()
     namespace["__harness_tmp__"] = tempfile.mkdtemp(prefix="guide-page-", dir=SCRATCH)
@@ -121,7 +129,8 @@ def page_teardown(namespace: dict) -> None:
                 logger.removeHandler(handler)
             logger.setLevel(logging.NOTSET)
     for handler in list(logging.root.handlers):
-        logging.root.removeHandler(handler)
+        if handler not in namespace["__harness_root_handlers__"]:
+            logging.root.removeHandler(handler)
     os.environ.clear()
     os.environ.update(namespace["__harness_environ__"])
     os.chdir(namespace["__harness_cwd__"])

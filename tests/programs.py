@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +55,7 @@ class Running:
 
     def __init__(self, program: Path, timeout: float = 60) -> None:
         self.program, self.timeout = program, timeout
+        self.deadline = time.monotonic() + timeout  # counted from the program's start
         self.workdir = tempfile.TemporaryDirectory(prefix="guide-snippet-")
         self.process = subprocess.Popen(
             [sys.executable, "-W", "error", str(program)],
@@ -67,7 +69,8 @@ class Running:
 
     def finish(self) -> ProgramRun:
         try:
-            stdout, stderr = self.process.communicate(timeout=self.timeout)
+            left = max(0.0, self.deadline - time.monotonic())
+            stdout, stderr = self.process.communicate(timeout=left)
         except subprocess.TimeoutExpired:
             self.stop()
             return ProgramRun(str(self.program), timed_out=self.timeout)
@@ -75,8 +78,10 @@ class Running:
         return ProgramRun(str(self.program), self.process.returncode, stdout, stderr)
 
     def stop(self) -> None:
-        self.process.kill()
-        self.process.communicate()
+        """End the program if it still runs, and remove its scratch directory."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.communicate()
         self.workdir.cleanup()
 
 

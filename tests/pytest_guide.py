@@ -34,7 +34,10 @@ class SnippetRun(pytest.Item):
             raise AssertionError(f"{program.name} has no expected output file {expected_file.name}")
         expected = expected_file.read_text(encoding="utf-8")
         running = self.config.stash[STARTED].pop(program, None) or programs.Running(program)
-        actual = running.finish().output()
+        try:
+            actual = running.finish().output()
+        finally:
+            running.stop()  # when finish() was interrupted (Ctrl-C); else it does nothing
         if actual != expected:
             raise AssertionError(
                 f"{program.name}: output differs from {expected_file.name}, "
@@ -69,9 +72,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     }
     for item in session.items:
         # a skip mark, so that the report names the page (Sybil's skip would name unittest)
-        example = getattr(item, "example", None)  # Sybil's items carry their example
-        if example is not None and isinstance(example.region.evaluator, harness.ReleaseLineSkip):
-            item.add_marker(pytest.mark.skip(reason=example.region.evaluator.reason()))
+        path, line, _ = item.reportinfo()
+        skip = harness.OTHER_LINE.get((str(path), line))
+        if skip is not None:
+            item.add_marker(pytest.mark.skip(reason=skip.reason()))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
