@@ -9,6 +9,7 @@ import argparse
 import csv
 import io
 import re
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -104,6 +105,39 @@ def extract_messages(target: Path) -> dict[str, set[str]]:
         }
         for pot in (target / "pot").rglob("*.pot")
     }
+
+
+def misspelled_words(language: str) -> dict[Path, set[str]]:
+    """The words hunspell does not know, per catalog: one hunspell run in its pipe mode
+    (``-a``: a result line per word, an empty line after each input line) for all of them."""
+    from tests.debian import debian_tool
+
+    hunspell = debian_tool(
+        shutil.which("hunspell"), "hunspell", "hunspell hunspell-ru hunspell-en-us"
+    )
+    lines = [
+        (po, line)
+        for po in catalogs(language)
+        for entry in polib.pofile(str(po))
+        for line in plain_words(entry.msgstr.removesuffix("#noqa")).splitlines()
+    ]
+    result = subprocess.run(
+        [hunspell, "-d", "ru_RU,en_US", "-p", str(WORDLIST), "-a"],
+        input="".join(f"^{line}\n" for _, line in lines),  # ^: the line is text, not a command
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    unknown: dict[Path, set[str]] = {po: set() for po in catalogs(language)}
+    answered = 0  # input lines answered so far
+    for row in result.stdout.splitlines()[1:]:  # after the version line
+        if not row:
+            answered += 1
+        elif row.startswith(("&", "#")):  # & word count offset: guesses / # word offset
+            unknown[lines[answered][0]].add(row.split()[1])
+    if answered != len(lines):
+        raise RuntimeError(f"hunspell answered {answered} of {len(lines)} lines")
+    return unknown
 
 
 def theme_messages() -> list[str]:

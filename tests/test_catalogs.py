@@ -12,7 +12,7 @@ import polib
 import pytest
 import snowballstemmer
 
-from tests import catalogs
+from tests import catalogs, pytest_guide
 from tests.debian import debian_tool
 
 LANGUAGE = "ru"
@@ -64,8 +64,8 @@ def test_msgfmt_check_accepts_the_catalog(po: Path):
 
 
 @pytest.fixture(scope="session")
-def extracted(tmp_path_factory) -> dict[str, set[str]]:
-    return catalogs.extract_messages(tmp_path_factory.mktemp("gettext"))
+def extracted(request: pytest.FixtureRequest) -> dict[str, set[str]]:
+    return pytest_guide.background(request.config, "extracted messages")
 
 
 def test_every_english_message_has_its_entry_and_no_entry_is_stale(extracted):
@@ -164,39 +164,9 @@ def test_glossary_headwords_lead_with_the_agreed_russian_term():
     assert not problems, "\n".join(problems)
 
 
-@pytest.fixture(scope="module")
-def misspelled() -> dict[Path, set[str]]:
-    """The words hunspell does not know, per catalog: one hunspell run in its pipe mode
-    (``-a``: a result line per word, an empty line after each input line) for all of them."""
-    hunspell = debian_tool(
-        shutil.which("hunspell"), "hunspell", "hunspell hunspell-ru hunspell-en-us"
-    )
-    lines = [
-        (po, line)
-        for po in ALL_CATALOGS
-        for entry in polib.pofile(str(po))
-        for line in catalogs.plain_words(entry.msgstr.removesuffix("#noqa")).splitlines()
-    ]
-    result = subprocess.run(
-        [hunspell, "-d", "ru_RU,en_US", "-p", str(catalogs.WORDLIST), "-a"],
-        input="".join(f"^{line}\n" for _, line in lines),  # ^: the line is text, not a command
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    unknown: dict[Path, set[str]] = {po: set() for po in ALL_CATALOGS}
-    answered = 0  # input lines answered so far
-    for row in result.stdout.splitlines()[1:]:  # after the version line
-        if not row:
-            answered += 1
-        elif row.startswith(("&", "#")):  # & word count offset: guesses / # word offset
-            unknown[lines[answered][0]].add(row.split()[1])
-    assert answered == len(lines), "hunspell answered another number of lines than it was sent"
-    return unknown
-
-
 @pytest.mark.parametrize("po", ALL_CATALOGS, ids=catalog_id)
-def test_the_russian_text_is_spelled_correctly(po: Path, misspelled: dict[Path, set[str]]):
+def test_the_russian_text_is_spelled_correctly(po: Path, request: pytest.FixtureRequest):
+    misspelled = pytest_guide.background(request.config, "misspelled words")
     assert not misspelled[po], (
         f"{catalog_id(po)}: unknown words {sorted(misspelled[po])}; fix them, or add code "
         f"names to {catalogs.WORDLIST.relative_to(catalogs.ROOT)}"
