@@ -52,6 +52,16 @@ def test_no_example_is_skipped_except_in_a_visible_release_line_block(page: Path
         )
 
 
+def test_the_installed_sqlalchemy_is_a_release_line_the_pages_know():
+    # else every sqlalchemy-line block would be skipped, and a run on a new line would pass
+    source = (harness.DOCS / "_ext" / "release_lines.py").read_text(encoding="utf-8")
+    known = re.findall(r'"([\d.]+)"', re.search(r"^LINES = \((.*)\)$", source, re.M).group(1))
+    assert harness.RELEASE_LINE in known, (
+        f"SQLAlchemy {harness.RELEASE_LINE} is installed; the pages know {known} "
+        "(docs/_ext/release_lines.py): add the line and its blocks to the pages"
+    )
+
+
 @pytest.mark.parametrize("page", PAGES_WITH_PROMPTS, ids=page_id)
 def test_release_line_blocks_come_in_pairs_and_hold_examples(page: Path):
     document = Document(page.read_text(encoding="utf-8"), str(page))
