@@ -6,6 +6,7 @@ arguments after ``--`` are passed to the tool each session runs.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import sys
@@ -141,21 +142,26 @@ def bench(session: nox.Session) -> None:
 @nox.session
 def upgrade(session: nox.Session) -> None:
     """What an upgrade would break: the newest release of every direct dependency (no lock),
-    in a scratch environment, then the pages and snippets and both languages' builds."""
+    in a scratch environment, then the pages, snippets, harness specs and both builds."""
     groups = [name for name in PYPROJECT["dependency-groups"] if name != "sqlalchemy-2-0"]
-    names = {
-        re.split(r"[=<>!~\[; ]", requirement, maxsplit=1)[0]
+    pins = dict(
+        re.split(r"==", requirement.split(";")[0].strip(), maxsplit=1)
         for group in groups
         for requirement in nox.project.dependency_groups(PYPROJECT, group)
-    }
-    session.install("--upgrade", *sorted(names))
+    )
+    session.install("--upgrade", *sorted(pins))
+    installed = json.loads(session.run("uv", "pip", "list", "--quiet", "--format=json", silent=True))
+    newer = {p["name"].lower(): p["version"] for p in installed if p["name"].lower() in pins}
+    for name, version in sorted(newer.items()):
+        if version != pins[name]:
+            session.log(f"{name}: {pins[name]} pinned, {version} tried")
     session.run("pytest", "-q", "docs", "snippets", "tests/test_harness.py", *session.posargs,
                 env=QUIET)  # fmt: skip
     site = ROOT / "_build" / "upgrade"
     shutil.rmtree(site, ignore_errors=True)
     session.run("python", "-m", "tests.build", str(site), *LANGUAGES, "--doctrees",
                 str(site / "doctrees"))  # fmt: skip
-    session.log(f"newest releases pass; built with them: {site}")
+    session.log(f"the newest releases pass the pages and both builds ({site})")
 
 
 @nox.session
