@@ -150,7 +150,9 @@ def upgrade(session: nox.Session) -> None:
         for requirement in nox.project.dependency_groups(PYPROJECT, group)
     )
     session.install("--upgrade", *sorted(pins))
-    installed = json.loads(session.run("uv", "pip", "list", "--quiet", "--format=json", silent=True))
+    installed = json.loads(
+        session.run("uv", "pip", "list", "--quiet", "--format=json", silent=True)
+    )
     newer = {p["name"].lower(): p["version"] for p in installed if p["name"].lower() in pins}
     for name, version in sorted(newer.items()):
         if version != pins[name]:
