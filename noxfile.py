@@ -7,7 +7,6 @@ arguments after ``--`` are passed to the tool each session runs.
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import sys
 from pathlib import Path
@@ -28,14 +27,19 @@ CATALOG_LINE_WIDTH = 79  # every catalog is written with this width, so diffs st
 QUIET = {"PYTHONDONTWRITEBYTECODE": "1"}  # nothing written into the checkout
 
 
-def install(session: nox.Session, *groups: str, line: str | None = "2.1") -> None:
-    """The locked versions (uv.lock) of the groups, with one SQLAlchemy release line."""
-    if line:
-        groups += (f"sqlalchemy-{line.replace('.', '-')}",)
+def sync(session: nox.Session, environment: str | Path, *groups: str) -> None:
+    """Install the locked versions (uv.lock) of the groups into a virtual environment."""
     session.run_install(
         "uv", "sync", "--locked", "--quiet", *(f"--group={group}" for group in groups),
-        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location, "UV_COMPILE_BYTECODE": "1"},
+        env={"UV_PROJECT_ENVIRONMENT": str(environment), "UV_COMPILE_BYTECODE": "1"},
     )  # fmt: skip
+
+
+def install(session: nox.Session, *groups: str, line: str | None = "2.1") -> None:
+    """The session's own environment: the groups, with one SQLAlchemy release line."""
+    if line:
+        groups += (f"sqlalchemy-{line.replace('.', '-')}",)
+    sync(session, session.virtualenv.location, *groups)
 
 
 @nox.session
@@ -126,10 +130,7 @@ def bench(session: nox.Session) -> None:
     """Time what people wait for against floors measured in the same run; print the ratios."""
     install(session, "test")
     other = ROOT / "_build" / "bench" / "venv-2.0"  # the suite on the other release line
-    session.run_install(
-        "uv", "sync", "--locked", "--quiet", "--group=test", "--group=sqlalchemy-2-0",
-        env={"UV_PROJECT_ENVIRONMENT": str(other), "UV_COMPILE_BYTECODE": "1"},
-    )  # fmt: skip
+    sync(session, other, "test", "sqlalchemy-2-0")
     session.run(
         "python", "-m", "tests.bench",
         "--python", f"2.1={Path(session.bin) / 'python'}",
@@ -144,8 +145,8 @@ def upgrade(session: nox.Session) -> None:
     """What an upgrade would break: the newest release of every direct dependency (no lock),
     in a scratch environment, then the pages, snippets, harness specs and both builds."""
     groups = [name for name in PYPROJECT["dependency-groups"] if name != "sqlalchemy-2-0"]
-    pins = dict(
-        re.split(r"==", requirement.split(";")[0].strip(), maxsplit=1)
+    pins = dict(  # every direct dependency is pinned as name==version
+        requirement.split("==", 1)
         for group in groups
         for requirement in nox.project.dependency_groups(PYPROJECT, group)
     )

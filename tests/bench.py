@@ -34,9 +34,9 @@ ONE_PAGE = "docs/session/basics.rst"
 TOUCHED_PAGE = ROOT / "docs" / "core" / "engine.rst"
 
 
-def seconds(command: list[str]) -> float:
+def seconds(command: list[str], env: dict[str, str] = ENV) -> float:
     start = time.perf_counter()
-    result = subprocess.run(command, cwd=ROOT, env=ENV, capture_output=True, text=True, check=False)
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - start
     if result.returncode:
         raise SystemExit(f"failed: {' '.join(command)}\n{result.stdout}{result.stderr}")
@@ -59,13 +59,7 @@ def nox_doctest(nox_python: str) -> Callable[[], float]:
         p for p in env["PATH"].split(os.pathsep) if Path(p) != Path(sys.executable).parent
     )
 
-    def measure() -> float:
-        start = time.perf_counter()
-        subprocess.run([nox_python, "-m", "nox", "-s", "doctest"], cwd=ROOT, env=env,
-                       capture_output=True, check=True)  # fmt: skip
-        return time.perf_counter() - start
-
-    return measure
+    return lambda: seconds([nox_python, "-m", "nox", "-s", "doctest"], env)
 
 
 def doctest_measures(line: str, python: str) -> dict[str, Callable[[], float]]:
@@ -87,16 +81,8 @@ def build_measures(scratch: Path) -> dict[str, Callable[[], float]]:
     (empty / "conf.py").write_text('project = "empty"\nhtml_theme = "furo"\n', encoding="utf-8")
     (empty / "index.rst").write_text("Empty\n=====\n", encoding="utf-8")
     site, doctrees = scratch / "site", scratch / "doctrees"
-    build = [
-        sys.executable,
-        "-m",
-        "tests.build",
-        str(site),
-        "en",
-        "ru",
-        "--doctrees",
-        str(doctrees),
-    ]
+    build = [sys.executable, "-m", "tests.build", str(site), "en", "ru", "--doctrees",
+             str(doctrees)]  # fmt: skip
 
     def clean_empty() -> float:
         shutil.rmtree(scratch / "empty-out", ignore_errors=True)

@@ -8,8 +8,10 @@ side as separate processes. ``nox -s docs`` and ``nox -s bench`` build the site 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,23 +28,25 @@ def command(language: str, site: Path, doctrees: Path, extra: list[str]) -> list
 
 def build(site: Path, languages: list[str], doctrees: Path = DOCTREES, extra=()) -> int:
     """Build every language at once; print each build's output; the first non-zero status."""
-    builds = {
-        language: subprocess.Popen(
-            command(language, site, doctrees, list(extra)),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        for language in languages
-    }
     status = 0
-    for language, process in builds.items():
-        output, _ = process.communicate()
-        if output:
-            print(f"--- {language} ---\n{output}", end="", flush=True)
-        if process.returncode and not status:
-            print(f"the {language} build failed (exit status {process.returncode})")
-            status = process.returncode
+    with contextlib.ExitStack() as stack:
+        logs = {
+            language: stack.enter_context(tempfile.TemporaryFile("w+")) for language in languages
+        }
+        builds = {
+            language: subprocess.Popen(
+                command(language, site, doctrees, list(extra)), stdout=log, stderr=log, text=True
+            )
+            for language, log in logs.items()
+        }
+        for language, process in builds.items():
+            process.wait()
+            logs[language].seek(0)
+            if output := logs[language].read():
+                print(f"--- {language} ---\n{output}", end="", flush=True)
+            if process.returncode and not status:
+                print(f"the {language} build failed (exit status {process.returncode})")
+                status = process.returncode
     return status
 
 
@@ -52,9 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("languages", nargs="+")
     parser.add_argument("--doctrees", type=Path, default=DOCTREES)
     argv = sys.argv[1:] if argv is None else argv
-    ours, extra = (
-        (argv[: argv.index("--")], argv[argv.index("--") + 1 :]) if "--" in argv else (argv, [])
-    )
+    split = argv.index("--") if "--" in argv else len(argv)
+    ours, extra = argv[:split], argv[split + 1 :]
     args = parser.parse_args(ours)
     return build(args.site, args.languages, args.doctrees, extra)
 

@@ -158,12 +158,6 @@ PAGES = Sybil(
 PROMPT = re.compile(r"^[ \t]*>>>(?: (?P<source>.*))?$", re.MULTILINE)
 
 
-def shown_path(path: str | Path) -> str:
-    """A page's path as reports show it: relative to the checkout when it is inside it."""
-    path = Path(path)
-    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
-
-
 def is_page(path: Path) -> bool:
     """A page of the guide: a ``.rst`` file under ``docs/``, outside the build folder."""
     return path.suffix == ".rst" and path.is_relative_to(DOCS) and "_build" not in path.parts

@@ -89,29 +89,33 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Start the selected snippet programs, and mark the examples of another release line."""
-    # Everything imported and collected so far lives as long as the run: kept out of the
-    # garbage collector's sight, so that each page's gc.collect() (tests/harness.py) scans
-    # only what pages create, in milliseconds instead of a twentieth of a second.
-    gc.freeze()
-    if not session.config.getoption("collectonly"):
-        scratch = Path(tempfile.mkdtemp(prefix="guide-background-"))
-        session.config.add_cleanup(lambda: shutil.rmtree(scratch, ignore_errors=True))
-        jobs = background_jobs(session.items, scratch)
-        pool = ThreadPoolExecutor(max_workers=max(1, len(jobs)))
-        session.config.add_cleanup(pool.shutdown)
-        session.config.stash[BACKGROUND] = {name: pool.submit(job) for name, job in jobs.items()}
-    session.config.stash[STARTED] = {
-        item.path: programs.Running(item.path)
-        for item in session.items
-        if isinstance(item, SnippetRun) and not session.config.getoption("collectonly")
-    }
+    """Mark the examples of another release line; start the selected snippet programs and
+    the background jobs the selected specs need."""
+    config = session.config
     for item in session.items:
         # a skip mark, so that the report names the page (Sybil's skip would name unittest)
         path, line, _ = item.reportinfo()
         skip = harness.OTHER_LINE.get((str(path), line))
         if skip is not None:
             item.add_marker(pytest.mark.skip(reason=skip.reason()))
+    if config.getoption("collectonly"):
+        return
+    # Everything imported and collected so far lives as long as the run: kept out of the
+    # garbage collector's sight, so that each page's gc.collect() (tests/harness.py) scans
+    # only what pages create, in milliseconds instead of a twentieth of a second.
+    gc.freeze()
+    config.stash[STARTED] = {
+        item.path: programs.Running(item.path)
+        for item in session.items
+        if isinstance(item, SnippetRun)
+    }
+    scratch = Path(tempfile.mkdtemp(prefix="guide-background-"))
+    config.add_cleanup(lambda: shutil.rmtree(scratch, ignore_errors=True))
+    jobs = background_jobs(session.items, scratch)
+    if jobs:
+        pool = ThreadPoolExecutor(max_workers=len(jobs))
+        config.add_cleanup(pool.shutdown)  # runs before the scratch folder goes
+        config.stash[BACKGROUND] = {name: pool.submit(job) for name, job in jobs.items()}
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -172,8 +172,12 @@ def test_release_line_blocks_run_on_their_line_and_skip_visibly_on_the_other(
     assert f"SKIPPED [1] lines.rst: the page marks this example as SQLAlchemy {other} only" in out
 
 
-def run_page(page: Path) -> list[str]:
-    """Run a page's examples in order as the harness does; the failures, or []."""
+def run_page(folder: Path, examples: str) -> list[str]:
+    """Run ``examples`` as a page of their own, in order, as the harness does; the failures,
+    or []. The page finds ``folder`` in the environment variable GUIDE_SPY."""
+    page = folder / "page.rst"
+    page.write_text("Page\n====\n\n" + textwrap.dedent(examples), encoding="utf-8")
+    os.environ["GUIDE_SPY"] = str(folder)
     document = harness.PAGES.parse(page)
     harness.page_setup(document.namespace)
     failures = []
@@ -185,17 +189,15 @@ def run_page(page: Path) -> list[str]:
                 failures.append(f"line {example.line}: {failure}")
     finally:
         harness.page_teardown(document.namespace)
+        del os.environ["GUIDE_SPY"]
     return failures
 
 
 def test_a_page_leaves_no_handler_variable_directory_or_file_behind(tmp_path: Path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    page = tmp_path / "leaky.rst"
-    page.write_text(
-        textwrap.dedent("""\
-        Leaky
-        =====
-
+    failures = run_page(
+        tmp_path,
+        """\
         >>> import logging, os, sys
         >>> handler = logging.StreamHandler(sys.stdout)
         >>> logging.getLogger("sqlalchemy.engine.Engine").addHandler(handler)
@@ -206,10 +208,9 @@ def test_a_page_leaves_no_handler_variable_directory_or_file_behind(tmp_path: Pa
         ...     _ = spy.write(workdir)
         >>> os.path.exists("left-behind.db")
         True
-        """)
+        """,
     )
-    monkeypatch.setenv("GUIDE_SPY", str(tmp_path))
-    assert run_page(page) == []
+    assert failures == []
     workdir = Path((tmp_path / "workdir").read_text())
     assert workdir != tmp_path
     assert not workdir.exists()
@@ -219,13 +220,10 @@ def test_a_page_leaves_no_handler_variable_directory_or_file_behind(tmp_path: Pa
     assert not (tmp_path / "left-behind.db").exists()
 
 
-def test_a_page_s_objects_are_freed_when_the_page_ends(tmp_path: Path, monkeypatch):
-    page = tmp_path / "cycle.rst"
-    page.write_text(
-        textwrap.dedent("""\
-        Cycle
-        =====
-
+def test_a_page_s_objects_are_freed_when_the_page_ends(tmp_path: Path):
+    failures = run_page(
+        tmp_path,
+        """\
         >>> import os, pathlib, weakref
         >>> class Node:
         ...     pass
@@ -233,10 +231,9 @@ def test_a_page_s_objects_are_freed_when_the_page_ends(tmp_path: Path, monkeypat
         >>> node.me = node  # a cycle: only the cyclic garbage collector frees it
         >>> freed = pathlib.Path(os.environ["GUIDE_SPY"], "freed")
         >>> _ = weakref.finalize(node, freed.touch)
-        """)
+        """,
     )
-    monkeypatch.setenv("GUIDE_SPY", str(tmp_path))
-    assert run_page(page) == []
+    assert failures == []
     assert (tmp_path / "freed").exists()
 
 
