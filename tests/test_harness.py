@@ -77,6 +77,29 @@ def test_release_line_blocks_come_in_pairs_and_hold_examples(page: Path):
         )
 
 
+DIFFERENCES = harness.DOCS / "differences.rst"
+REFERENCE = re.compile(r":ref:`(?:[^`<]*<)?(?P<label>[\w-]+)>?`")
+LABEL = re.compile(r"^\.\. _(?P<label>[\w-]+):$", re.MULTILINE)
+
+
+@pytest.mark.parametrize("page", PAGES_WITH_PROMPTS, ids=page_id)
+def test_each_release_line_pair_shows_2_1_first_and_the_differences_page_links_it(page: Path):
+    text = page.read_text(encoding="utf-8")
+    blocks = harness.GuideDocTestParser().line_blocks(Document(text, str(page)))
+    lines = [line for _, _, line in blocks]
+    assert lines == ["2.1", "2.0"] * (len(lines) // 2), (
+        f"{page_id(page)}: release-line blocks in the order {lines}; each pair shows 2.1 first"
+    )
+    linked = {m["label"] for m in REFERENCE.finditer(DIFFERENCES.read_text(encoding="utf-8"))}
+    for start, _, _ in blocks[::2]:
+        labels = [m["label"] for m in LABEL.finditer(text, 0, start)]
+        assert labels, f"{page_id(page)}: no label before the release-line pair at offset {start}"
+        assert labels[-1] in linked, (
+            f"{page_id(page)}, line {text.count(chr(10), 0, start) + 1}: "
+            f"differences.rst links no label placed before this pair (nearest: {labels[-1:]})"
+        )
+
+
 @pytest.mark.parametrize("page", PAGES_WITH_PROMPTS, ids=page_id)
 def test_ellipsis_in_expected_output_stands_only_for_noise(page: Path):
     for example in harness.parsed_examples(page):
@@ -297,7 +320,9 @@ def test_a_snippet_runs_as_main_in_its_own_scratch_directory(tmp_path: Path):
 
 
 ANATOMY = ["Minimal example", "In detail", "Pitfalls", "See also"]
-NOT_CHAPTERS = {"index.rst", "glossary.rst", "404.rst"}  # 404: the site's "page not found"
+#: Reference pages, not chapters: 404 is the site's "page not found", differences lists
+#: what the chapters show of 2.0 and 2.1 and links there.
+NOT_CHAPTERS = {"index.rst", "glossary.rst", "404.rst", "differences.rst"}
 
 
 @pytest.mark.parametrize("page", [p for p in PAGES if p.name not in NOT_CHAPTERS], ids=page_id)

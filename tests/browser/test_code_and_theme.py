@@ -86,13 +86,34 @@ def test_the_copy_button_of_every_example_copies_its_code_without_prompts_or_out
     )
     tab.page.evaluate(TAKE_CLIPBOARD, NOTHING_COPIED)
     for number, code in enumerate(expected):
-        blocks.nth(number).locator("button.copybtn").click()  # the mouse moves over the block
+        block = blocks.nth(number)
+        if not block.is_visible():  # in the collapsed box of the other release line: open it
+            block.locator("xpath=ancestor::details[1]/summary").click()
+        block.locator("button.copybtn").click()  # the mouse moves over the block
         copied = tab.page.evaluate(TAKE_CLIPBOARD, NOTHING_COPIED)
         prompts = [line for line in copied.splitlines() if line.startswith((">>>", "..."))]
         assert not prompts, f"{page}, block {number + 1}: the copy keeps prompts {prompts}"
         assert copied == code, (
             f"{page}, block {number + 1}: copied {copied!r}, the source's code is {code!r}"
         )
+
+
+#: A page with a pair of release-line boxes (session/basics.rst shows several).
+PAGE_WITH_RELEASE_LINES = "session/basics.html"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_2_1_box_is_open_and_the_2_0_box_opens_from_the_keyboard(tab: Tab, language: str):
+    tab.open(f"{language}/{PAGE_WITH_RELEASE_LINES}")
+    current = tab.page.locator(".sqlalchemy-line.line-2-1").first
+    other = tab.page.locator("details.sqlalchemy-line.line-2-0").first
+    example = other.locator(RENDERED_EXAMPLE_BLOCKS).first
+    assert current.locator(RENDERED_EXAMPLE_BLOCKS).first.is_visible()
+    assert current.bounding_box()["y"] < other.bounding_box()["y"], "the 2.0 box comes first"
+    assert not example.is_visible(), "the 2.0 box is open before the reader asks for it"
+    other.locator("summary").focus()
+    tab.page.keyboard.press("Enter")
+    assert example.is_visible(), "Enter on the 2.0 box's title does not open it"
 
 
 def luminance(css_colour: str) -> float:
