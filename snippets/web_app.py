@@ -37,14 +37,14 @@ def create_app(database_url: str) -> tuple[Flask, Engine]:
     # Start-up: one engine (with its pool) and one sessionmaker for the whole process.
     engine = create_engine(database_url)
     Base.metadata.create_all(engine)
-    session_factory = sessionmaker(engine)
+    SessionFactory = sessionmaker(engine)
 
     app = Flask(__name__)
 
     def db_session() -> Session:
         """The Session of the current request, created on first use."""
         if "db_session" not in g:
-            g.db_session = session_factory()
+            g.db_session = SessionFactory()
         return g.db_session
 
     @app.teardown_appcontext
