@@ -92,11 +92,12 @@ def test_each_release_line_pair_shows_2_1_first_and_the_differences_page_links_i
     )
     linked = {m["label"] for m in REFERENCE.finditer(DIFFERENCES.read_text(encoding="utf-8"))}
     for start, _, _ in blocks[::2]:
+        where = f"{page_id(page)}, line {text.count(chr(10), 0, start) + 1}"
         labels = [m["label"] for m in LABEL.finditer(text, 0, start)]
-        assert labels, f"{page_id(page)}: no label before the release-line pair at offset {start}"
+        assert labels, f"{where}: no label before this release-line pair"
         assert labels[-1] in linked, (
-            f"{page_id(page)}, line {text.count(chr(10), 0, start) + 1}: "
-            f"differences.rst links no label placed before this pair (nearest: {labels[-1:]})"
+            f"{where}: differences.rst links no label placed before this pair "
+            f"(nearest: {labels[-1]})"
         )
 
 

@@ -34,7 +34,9 @@ class other_line_title(nodes.Part, nodes.TextElement):
 
 
 def visit_other_line(translator: HTML5Translator, node: other_line) -> None:
-    translator.body.append(translator.starttag(node, "details", CLASS="admonition"))
+    # E-book readers differ in how they show <details>: the ePub opens the box.
+    opened = {"open": "open"} if translator.builder.name == "epub" else {}
+    translator.body.append(translator.starttag(node, "details", CLASS="admonition", **opened))
 
 
 def depart_other_line(translator: HTML5Translator, node: other_line) -> None:
@@ -70,6 +72,8 @@ class SQLAlchemyLine(SphinxDirective):
 
 
 def setup(app: Sphinx) -> dict:
+    # A config value, so that a build with another release line rereads every page.
+    app.add_config_value("sqlalchemy_line", CURRENT, "env", types=frozenset({str}))
     app.add_directive("sqlalchemy-line", SQLAlchemyLine)
     app.add_node(other_line, html=(visit_other_line, depart_other_line))
     app.add_node(other_line_title, html=(visit_other_line_title, depart_other_line_title))

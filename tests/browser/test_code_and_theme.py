@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests import harness
 from tests.browser.tab import LANGUAGES, Tab
@@ -113,7 +114,7 @@ def test_the_2_1_box_is_open_and_the_2_0_box_opens_from_the_keyboard(tab: Tab, l
     assert not example.is_visible(), "the 2.0 box is open before the reader asks for it"
     other.locator("summary").focus()
     tab.page.keyboard.press("Enter")
-    assert example.is_visible(), "Enter on the 2.0 box's title does not open it"
+    expect(example, "Enter on the 2.0 box's title does not open it").to_be_visible()
 
 
 def luminance(css_colour: str) -> float:
