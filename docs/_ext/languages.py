@@ -4,6 +4,8 @@
 - Every page gets a language switcher (template ``sidebar/languages.html``)
   and ``<link rel="alternate" hreflang>`` tags, both pointing at the same page
   in the other languages. The sites live side by side: ``<root>/en/``, ``<root>/ru/``.
+  The switcher's links are relative, so that a built folder works from any server;
+  the hreflang links are absolute (``guide_base_url``), as search engines require.
 - Interface text that the theme writes as plain English (a few ``aria-label``
   attributes) is passed through gettext when the template is loaded (``template_bridge``
   in conf.py names the loader that does it), so the project's
@@ -37,6 +39,7 @@ def alternates(app: Sphinx, pagename: str) -> list[dict[str, str]]:
             "code": code,
             "name": name,
             "url": f"{up}{code}/{pagename}{suffix}",
+            "absolute": f"{app.config.guide_base_url}{code}/{pagename}{suffix}",
             "current": code == (app.config.language or "en"),
         }
         for code, name in app.config.guide_languages.items()

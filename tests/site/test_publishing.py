@@ -46,6 +46,7 @@ class Html(HTMLParser):
         self.lang = None
         self.meta: dict[str, list[str]] = {}
         self.canonical = None
+        self.alternates: dict[str, str] = {}  # hreflang -> href of <link rel="alternate">
         self.links: list[dict[str, str]] = []  # every <a>, with its attributes
         self.sources: list[str] = []  # src of every element that has one
         self.scripts: list[str] = []
@@ -61,6 +62,8 @@ class Html(HTMLParser):
             self.meta.setdefault(key, []).append(attrs["content"])
         if tag == "link" and attrs.get("rel") == "canonical":
             self.canonical = attrs["href"]
+        if tag == "link" and attrs.get("rel") == "alternate" and "hreflang" in attrs:
+            self.alternates[attrs["hreflang"]] = attrs["href"]
         if tag == "article":
             self.in_article += 1
         if tag == "a" and "href" in attrs:
@@ -242,6 +245,18 @@ def test_the_sitemap_lists_every_page_with_hreflang_links_to_its_twins(site: Pat
         expected["x-default"] = page_url(LANGUAGES[0], document)
         assert listed[page_url(language, document)] == expected
         assert all(site_file(site, url).is_file() for url in expected.values())
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("document", PAGES)
+def test_hreflang_links_are_absolute_and_lead_to_the_same_page(
+    site: Path, language: str, document: str
+):
+    page = read_html(site / language / f"{document}.html")
+    expected = {lang: page_url(lang, document) for lang in LANGUAGES}
+    expected["x-default"] = page_url(LANGUAGES[0], document)
+    assert page.alternates == expected
+    assert all(site_file(site, url).is_file() for url in expected.values())
 
 
 # --- link previews ------------------------------------------------------------

@@ -29,7 +29,6 @@ class Page(HTMLParser):
         self.in_article = 0
         self.in_script = False
         self.chrome_text: list[str] = []  # interface text: everything outside <article>
-        self.alternates: dict[str, str] = {}
         self.switcher: dict[str, str] = {}
         self.in_switcher = False
 
@@ -41,8 +40,6 @@ class Page(HTMLParser):
             self.in_article += 1
         if tag in ("script", "style"):
             self.in_script = True
-        if tag == "link" and attrs.get("rel") == "alternate" and "hreflang" in attrs:
-            self.alternates[attrs["hreflang"]] = attrs["href"]
         if tag == "nav" and "language-switcher" in (attrs.get("class") or ""):
             self.in_switcher = True
         if self.in_switcher and tag == "a":
@@ -107,18 +104,15 @@ def test_russian_pages_show_no_english_interface_text(site: Path, document: str)
 
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("document", DOCUMENTS)
-def test_language_switcher_and_hreflang_lead_to_the_same_page(
-    site: Path, language: str, document: str
-):
+def test_the_language_switcher_leads_to_the_same_page(site: Path, language: str, document: str):
+    # relative links, so that the built folder works from any server; the hreflang links are
+    # absolute and checked with the published address in test_publishing.py
     path = html_path(site, language, document)
     page = read_page(path)
     others = [lang for lang in LANGUAGES if lang != language]
     for other in others:
         twin = html_path(site, other, document).resolve()
         assert (path.parent / page.switcher[other]).resolve() == twin
-    for lang in LANGUAGES:
-        assert (path.parent / page.alternates[lang]).resolve() == html_path(site, lang, document)
-    assert (path.parent / page.alternates["x-default"]).resolve() == html_path(site, "en", document)
 
 
 def test_the_site_root_offers_both_languages(site: Path):
