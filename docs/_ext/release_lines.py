@@ -21,12 +21,13 @@ from sphinx.writers.html5 import HTML5Translator
 
 LINES = ("2.0", "2.1")
 
-#: The release line the site is built with: its boxes are open.
-CURRENT = ".".join(sqlalchemy.__version__.split(".")[:2])
+#: The release line of the installed SQLAlchemy: the default of ``sqlalchemy_line``, the line
+#: whose boxes are open.
+INSTALLED = ".".join(sqlalchemy.__version__.split(".")[:2])
 
 
 class other_line(nodes.Admonition, nodes.Element):
-    """A box of a release line other than ``CURRENT``; HTML shows it collapsed."""
+    """A box of a release line other than ``sqlalchemy_line``; HTML shows it collapsed."""
 
 
 class other_line_title(nodes.Part, nodes.TextElement):
@@ -59,7 +60,7 @@ class SQLAlchemyLine(SphinxDirective):
         line = self.arguments[0]
         if line not in LINES:
             raise self.error(f"unknown SQLAlchemy release line {line!r}; expected one of {LINES}")
-        current = line == CURRENT
+        current = line == self.config.sqlalchemy_line
         box = (nodes.admonition if current else other_line)(
             classes=["sqlalchemy-line", "line-" + re.sub(r"\W", "-", line)]
         )
@@ -72,8 +73,8 @@ class SQLAlchemyLine(SphinxDirective):
 
 
 def setup(app: Sphinx) -> dict:
-    # A config value, so that a build with another release line rereads every page.
-    app.add_config_value("sqlalchemy_line", CURRENT, "env", types=frozenset({str}))
+    # A config value ("env"), so that a build with another release line rereads every page.
+    app.add_config_value("sqlalchemy_line", INSTALLED, "env", types=frozenset({str}))
     app.add_directive("sqlalchemy-line", SQLAlchemyLine)
     app.add_node(other_line, html=(visit_other_line, depart_other_line))
     app.add_node(other_line_title, html=(visit_other_line_title, depart_other_line_title))

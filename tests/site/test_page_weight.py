@@ -42,10 +42,10 @@ def own(weight: page_weight.PageWeight) -> page_weight.PageWeight:
 def report(site: Path, heavy: list[page_weight.PageWeight], measure: str, limit: int) -> str:
     lines = [f"pages heavier than {limit / KB:.0f} KB {measure} with what they load:"]
     for w in heavy:
-        size = own(w).gzip if measure == "gzip-compressed" else own(w).raw
+        size = w.gzip if measure == "gzip-compressed" else w.raw
         lines.append(
             f"  {w.page.relative_to(site)}: {size / KB:.1f} KB"
-            f" (KB gzip/raw per file: {own(w).breakdown(site)})"
+            f" (KB gzip/raw per file: {w.breakdown(site)})"
         )
     lines.append("trim what the pages load but do not use, or split a long page into sub-pages")
     return "\n".join(lines)
@@ -53,13 +53,13 @@ def report(site: Path, heavy: list[page_weight.PageWeight], measure: str, limit:
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_page_with_what_it_loads_is_at_most_50_kb_compressed(site: Path, language: str):
-    heavy = [w for w in weights(site, language) if own(w).gzip > PAGE_MAX_GZIP]
+    heavy = [w for w in map(own, weights(site, language)) if w.gzip > PAGE_MAX_GZIP]
     assert not heavy, report(site, heavy, "gzip-compressed", PAGE_MAX_GZIP)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_page_with_what_it_loads_is_at_most_250_kb_uncompressed(site: Path, language: str):
-    heavy = [w for w in weights(site, language) if own(w).raw > PAGE_MAX_RAW]
+    heavy = [w for w in map(own, weights(site, language)) if w.raw > PAGE_MAX_RAW]
     assert not heavy, report(site, heavy, "uncompressed", PAGE_MAX_RAW)
 
 
