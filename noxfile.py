@@ -7,6 +7,7 @@ arguments after ``--`` are passed to the tool each session runs.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -74,15 +75,62 @@ def build_epub(session: nox.Session, language: str) -> None:
     shutil.copy(book, SITE / language / book.name)
 
 
+#: The browser runtime's sources: Pyodide from npm (package-lock.json), the worker, runner.py.
+RUNTIME = ROOT / "docs" / "_runtime"
+RUNTIME_WHEELS = ROOT / "_build" / "runtime-wheels"
+
+
+def install_runtime(session: nox.Session) -> None:
+    """Pyodide, as docs/_runtime/package-lock.json pins it (npm ci, only when it changed)."""
+    lock = json.loads((RUNTIME / "package-lock.json").read_text(encoding="utf-8"))
+    pinned = lock["packages"]["node_modules/pyodide"]["version"]
+    installed = RUNTIME / "node_modules" / "pyodide" / "package.json"
+    if not installed.is_file() or json.loads(installed.read_text())["version"] != pinned:
+        session.run("npm", "ci", "--prefix", str(RUNTIME), "--no-audit", "--no-fund", external=True)
+
+
+def runtime_wheels(session: nox.Session) -> Path:
+    """The pure-Python wheels the browser runtime loads: SQLAlchemy 2.1 and what it needs, at
+    the versions and hashes of uv.lock. Downloaded once (pip, from PyPI), then reused offline."""
+    RUNTIME_WHEELS.mkdir(parents=True, exist_ok=True)
+    listed = RUNTIME_WHEELS / "requirements.txt"
+    session.run(
+        "uv", "export", "--locked", "--quiet", "--group", "sqlalchemy-2-1", "--no-emit-project",
+        "--no-header", "--no-annotate", "--format", "requirements.txt", "-o", str(listed),
+    )  # fmt: skip
+    pins = re.findall(r"^([\w.-]+)==([\w.+-]+)", listed.read_text(), re.MULTILINE)
+    have = {w.name.lower() for w in RUNTIME_WHEELS.glob("*-py3-none-any.whl")}
+    wanted = [
+        f"{re.sub(r'[-.]+', '_', name).lower()}-{version}-py3-none-any.whl"
+        for name, version in pins
+    ]
+    if not all(name in have for name in wanted):
+        pyodide_lock = RUNTIME / "node_modules" / "pyodide" / "pyodide-lock.json"
+        python = json.loads(pyodide_lock.read_text(encoding="utf-8"))["info"]["python"]
+        session.run(
+            sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--require-hashes",
+            "--only-binary=:all:", "--platform=any", "--implementation=py",
+            f"--python-version={python}", "-r", str(listed), "-d", str(RUNTIME_WHEELS),
+            external=True,
+        )  # fmt: skip
+    for stale in RUNTIME_WHEELS.glob("*.whl"):
+        if stale.name.lower() not in wanted:
+            stale.unlink()
+    return RUNTIME_WHEELS
+
+
 @nox.session
 def docs(session: nox.Session) -> None:
     """Build the site in every language (-W -n), then check what readers get from it."""
     install(session, "test")
+    install_runtime(session)
     # one sphinx-build -W -n per language, run side by side (tests/build.py)
     session.run("python", "-m", "tests.build", str(SITE), *LANGUAGES, "--", *session.posargs)
     for language in LANGUAGES:
         build_epub(session, language)
     shutil.copy(ROOT / "docs" / "_root" / "index.html", SITE / "index.html")
+    # the browser runtime, one copy at the root for both languages (docs/_runtime/assemble.py)
+    session.run("python", str(RUNTIME / "assemble.py"), str(SITE), str(runtime_wheels(session)))
     # 404.html, robots.txt and sitemap.xml at the root, from the base URL in docs/conf.py
     session.run("python", "docs/_ext/publishing.py", str(SITE))
     session.run(
@@ -97,14 +145,13 @@ def docs(session: nox.Session) -> None:
 AXE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
 
 
-@nox.session
-def browser(session: nox.Session) -> None:
-    """The built site (nox -s docs) in headless Chromium: search, language switcher, copy
-    buttons, theme toggle, console errors, requests, accessibility (axe-core)."""
+def require_built_site(session: nox.Session) -> None:
+    """Stop with what to do when the browser checks lack the built site, Chromium or axe-core."""
     missing = [
         message
         for path, message in (
             (SITE / "en" / "index.html", "no built site: run `nox -s docs` first"),
+            (SITE / "_runtime" / "manifest.json", "no browser runtime: run `nox -s docs` first"),
             (Path("/usr/bin/chromium"), "no Chromium: `apt-get install chromium` (Debian)"),
             (AXE, "no axe-core: run `npm ci --prefix tests/browser`"),
         )
@@ -112,17 +159,30 @@ def browser(session: nox.Session) -> None:
     ]
     if missing:
         session.error("; ".join(missing))
+
+
+@nox.session
+def browser(session: nox.Session) -> None:
+    """The built site (nox -s docs) in headless Chromium: search, language switcher, copy
+    buttons, theme toggle, running examples, console errors, requests, accessibility (axe-core)."""
+    require_built_site(session)
     install(session, "browser")
     session.run(
-        "pytest",
-        "tests/browser",
-        "--browser",
-        "--site",
-        str(SITE),
-        "-q",
-        *session.posargs,
-        env={"PYTHONDONTWRITEBYTECODE": "1"},
-    )
+        "pytest", "tests/browser", "--ignore=tests/browser/runtime", "--browser",
+        "--site", str(SITE), "-q", *session.posargs, env=QUIET,
+    )  # fmt: skip
+
+
+@nox.session(name="doctest-browser")
+def doctest_browser(session: nox.Session) -> None:
+    """Every page's examples in the readers' runtime (Pyodide in headless Chromium, from the
+    built site), checked as the suite checks them; prints how many were verified."""
+    require_built_site(session)
+    install(session, "browser")
+    session.run(
+        "pytest", "tests/browser/runtime", "--browser", "--site", str(SITE), "-q",
+        *session.posargs, env=QUIET,
+    )  # fmt: skip
 
 
 @nox.session
@@ -222,6 +282,8 @@ def lint(session: nox.Session) -> None:
         # the theme's catalog holds HTML from templates, not reStructuredText
         "--ignore",
         "locale/ru/LC_MESSAGES/sphinx.po",
+        "--ignore",
+        "docs/_runtime/node_modules",  # Pyodide, from npm
         "docs",
         "locale",
         *session.posargs,

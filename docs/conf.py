@@ -27,8 +27,9 @@ extensions = [
     "diagrams",  # _ext/: the ``diagram`` directive: Graphviz drawings with translated labels
     "accessibility",  # _ext/: heading levels of toctree captions, keyboard-scrollable code
     "lean_pages",  # _ext/: pages load only what they use; compact search index
+    "run_in_browser",  # _ext/: "Run in your browser" (Pyodide, _runtime/) and ``not-in-browser``
 ]
-exclude_patterns = ["_build", "_inventories", "_templates", "**/_*.rst"]
+exclude_patterns = ["_build", "_inventories", "_runtime", "_templates", "**/_*.rst"]
 templates_path = ["_templates"]
 # Sphinx's template loader, plus gettext for the theme's hard-coded aria-labels (_ext/languages.py)
 template_bridge = "languages.TranslatingTemplateLoader"
@@ -103,5 +104,10 @@ ogp_social_cards = {"enable": False}  # no generated images: pages stay light
 epub_basename = "sqlalchemy-guide"  # publishing.py adds the language: sqlalchemy-guide-ru.epub
 epub_contributor = author
 epub_show_urls = "no"  # API names stay links; their addresses would break every sentence
-epub_exclude_files = ["404.xhtml"]  # the site's "page not found" page is not a chapter
+epub_exclude_files = [  # the site's "page not found" page is not a chapter; a book runs nothing
+    "404.xhtml",
+    "_static/run.js",
+    "_static/run-ui.js",
+    "_static/run.css",
+]
 epub_css_files = ["book.css"]  # the theme colours the project's stylesheets use

@@ -148,15 +148,16 @@ def theme_messages() -> list[str]:
     sys.path.insert(0, str(DOCS / "_ext"))
     from languages import HARD_CODED
 
-    templates = [Path(furo.__file__).parent / "theme", DOCS / "_templates"]
+    folders = [Path(furo.__file__).parent / "theme", DOCS / "_templates"]
+    templates = [template for folder in folders for template in sorted(folder.rglob("*.html"))]
+    templates += sorted((DOCS / "_static").glob("*_t"))  # static files rendered as templates
     messages = dict.fromkeys(HARD_CODED)
-    for folder in templates:
-        for template in sorted(folder.rglob("*.html")):
-            found = babel_extract(io.BytesIO(template.read_bytes()), ("_", "gettext"), [], {})
-            for _line, _function, message, _comments in found:
-                message = message[0] if isinstance(message, tuple) else message
-                if message:
-                    messages[message] = None
+    for template in templates:
+        found = babel_extract(io.BytesIO(template.read_bytes()), ("_", "gettext"), [], {})
+        for _line, _function, message, _comments in found:
+            message = message[0] if isinstance(message, tuple) else message
+            if message:
+                messages[message] = None
     return list(messages)
 
 
