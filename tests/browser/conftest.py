@@ -16,7 +16,7 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, sync_playwright
 
 from tests.browser.tab import (
     CHROMIUM,
@@ -25,7 +25,9 @@ from tests.browser.tab import (
     RecordingHandler,
     Server,
     Tab,
+    new_context,
     new_tab,
+    open_tab,
 )
 from tests.site import page_weight
 
@@ -101,3 +103,24 @@ def tab(browser: Browser, server: Server) -> Iterator[Tab]:
         yield tab
     finally:
         tab.page.context.close()
+
+
+@pytest.fixture(scope="session")
+def reader_context(browser: Browser) -> Iterator[BrowserContext]:
+    """One browser context for the tests that ask for it, as a reader has: what the first page
+    fetched and stored (the runtime in the service worker's cache) serves the next page."""
+    context = new_context(browser)
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def reader_tab(reader_context: BrowserContext, server: Server) -> Iterator[Tab]:
+    tab = open_tab(reader_context, server)
+    try:
+        yield tab
+    finally:
+        tab.page.close()
+        reader_context.unroute_all()  # the tab's guard: the next tab records its own requests

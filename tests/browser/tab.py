@@ -7,7 +7,7 @@ from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from playwright.sync_api import Browser, ConsoleMessage, Page, Route
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Route
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -66,8 +66,17 @@ class Tab:
         return urlsplit(url).scheme in NEVER_FETCHED or url.startswith(self.server.url + "/")
 
 
+def new_context(browser: Browser, **context_options) -> BrowserContext:
+    return browser.new_context(viewport=VIEWPORT, color_scheme="light", **context_options)
+
+
 def new_tab(browser: Browser, server: Server, **context_options) -> Tab:
-    context = browser.new_context(viewport=VIEWPORT, color_scheme="light", **context_options)
+    """A tab in a browser context of its own: nothing cached, nothing stored."""
+    return open_tab(new_context(browser, **context_options), server)
+
+
+def open_tab(context: BrowserContext, server: Server) -> Tab:
+    """A tab in ``context``, which keeps its caches and storage for the next tab."""
     page = context.new_page()
     tab = Tab(page, server)
 
@@ -85,7 +94,7 @@ def new_tab(browser: Browser, server: Server, **context_options) -> Tab:
                 f"{message.text} ({where.get('url')}:{where.get('lineNumber')})"
             )
 
-    context.route("**/*", guard)
+    page.context.route("**/*", guard)
     page.on("request", lambda request: tab.requests.append(request.url))
     page.on("console", console)
     page.on("pageerror", lambda error: tab.page_errors.append(str(error)))
