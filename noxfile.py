@@ -187,8 +187,9 @@ def doctest_browser(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Time what people wait for against floors measured in the same run; print the ratios."""
-    install(session, "test")
+    """Time what people wait for against floors measured in the same run; print the ratios.
+    The browser figures (tests/bench_browser.py) read the built site: `nox -s docs` first."""
+    install(session, "test", "browser")  # browser: Playwright, for tests/bench_browser.py
     other = ROOT / "_build" / "bench" / "venv-2.0"  # the suite on the other release line
     sync(session, other, "test", "sqlalchemy-2-0")
     session.run(
@@ -196,7 +197,7 @@ def bench(session: nox.Session) -> None:
         "--python", f"2.1={Path(session.bin) / 'python'}",
         "--python", f"2.0={other / 'bin' / 'python'}",
         "--nox", sys.executable,  # the Python running this nox: (b) times nox -s doctest
-        *session.posargs,
+        *session.posargs, env=QUIET,
     )  # fmt: skip
 
 

@@ -12,7 +12,17 @@ whatever the machine's speed. Targets:
 - (d) the clean build of both languages (``tests/build.py``, as ``nox -s docs`` builds them)
   ÷ two clean builds of an empty furo project: ≤ 6×;
 - (e) the rebuild of both languages after one page is touched ÷ one clean build of the empty
-  project: ≤ 2×.
+  project: ≤ 2×;
+- (f) "Run in your browser", cold: from the click on the start button to the first example's
+  result, in headless Chromium ÷ the bare runtime's start (``loadPyodide()`` and ``import
+  sqlalchemy``) in the same browser: ≤ 1.5×;
+- (g) the same with the runtime cached, on a later page that starts it by itself (from its load
+  event) ÷ the bare start from the HTTP cache: ≤ 1.0×; where the time goes is printed;
+- the runtime's transfer (its files gzip-compressed, as a static server sends them): ≤ 15 MB.
+
+(f), (g) and the transfer read the built site (``nox -s docs``); they are taken in
+tests/bench_browser.py, three rounds by default, and skipped, with the reason, when the site or
+Chromium is missing.
 """
 
 from __future__ import annotations
@@ -27,6 +37,8 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from tests import bench_browser
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
@@ -145,15 +157,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--nox", metavar="PATH", help="the Python that runs nox, for (b)")
     parser.add_argument("--check", action="store_true", help="exit 1 when a ratio is over target")
+    parser.add_argument("--browser-runs", type=int, default=3, help="rounds for (f) and (g)")
+    parser.add_argument("--only", choices=["browser"], help="take only (f), (g) and the transfer")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="guide-bench-") as scratch:
-        measures = build_measures(Path(scratch))
-        for line, python in (item.split("=", 1) for item in args.python):
-            measures.update(doctest_measures(line, python))
-        if args.nox:
-            measures["(b) whole default nox -s doctest"] = nox_doctest(args.nox)
-        times = medians(args.runs, measures)
-    within = report(times)
+    within = True
+    if args.only != "browser":
+        with tempfile.TemporaryDirectory(prefix="guide-bench-") as scratch:
+            measures = build_measures(Path(scratch))
+            for line, python in (item.split("=", 1) for item in args.python):
+                measures.update(doctest_measures(line, python))
+            if args.nox:
+                measures["(b) whole default nox -s doctest"] = nox_doctest(args.nox)
+            times = medians(args.runs, measures)
+        within = report(times)
+    within &= bench_browser.run(bench_browser.SITE, args.browser_runs)
     return 0 if within or not args.check else 1
 
 
