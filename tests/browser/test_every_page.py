@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, expect
 
-from tests.browser.tab import Server, Tab, new_tab
+from tests.browser.tab import RUN_START, Server, Tab, new_tab
 from tests.site import page_weight
 
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
@@ -105,3 +105,15 @@ def test_axe_finds_no_serious_or_critical_violation(visit: Visit):
 def test_axe_finds_enough_colour_contrast_in_the_dark_scheme(visit: Visit):
     found = axe_violations(visit, "dark", rules=["color-contrast"])
     assert not found, f"{visit.page} (dark):\n  " + "\n  ".join(found)
+
+
+def test_a_page_with_examples_offers_to_run_them_in_its_own_language(visit: Visit):
+    shows_examples = visit.tab.page.evaluate(
+        "() => [...document.querySelectorAll('article div.highlight > pre')]"
+        ".some(pre => pre.textContent.startsWith('>>>'))"
+    )
+    control = visit.tab.page.locator(".run-control .run-start")
+    if shows_examples:
+        expect(control).to_have_text(RUN_START[visit.page[:2]])
+    else:
+        assert control.count() == 0, f"{visit.page} has no example to run"

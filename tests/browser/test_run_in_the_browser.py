@@ -10,11 +10,11 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.browser.tab import LANGUAGES, Server, Tab, new_tab
+from tests.browser.tab import RUN_START as START
 from tests.browser.test_every_page import BLOCKING_IMPACTS, Visit, axe_violations
 
 #: Pages whose last example runs in the browser, one of each part of the guide.
 PAGES = ["core/engine", "core/results", "session/basics", "states/transitions", "orm/mapping"]
-START = {"en": "Run the examples in your browser", "ru": "Запустить примеры в браузере"}
 READY = re.compile(r"Python 3\.\d+\.\d+ .*SQLAlchemy 2\.1\.\d+")
 WAIT = 120_000  # ms: a cold start compiles the runtime (about 15 MB) on a loaded CI machine
 expect.set_options(timeout=WAIT)
