@@ -27,6 +27,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "Chromium (nox -s browser runs them)",
     )
     parser.addoption(
+        "--lighthouse",
+        action="store_true",
+        help="enables the checks in tests/lighthouse/: Lighthouse's scores for pages of the site "
+        "given with --site (nox -s lighthouse runs them)",
+    )
+    parser.addoption(
+        "--page",
+        action="append",
+        metavar="PAGE",
+        help="with --lighthouse: a page to audit instead of the sample, as a path under the site "
+        "(en/core/engine.html); repeatable",
+    )
+    parser.addoption(
         "--reverse-pages",
         action="store_true",
         help="run the pages in reverse order (examples keep their order within a page); "
@@ -48,6 +61,8 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
         return not config.getoption("--site")  # those checks read a built site
     if collection_path.name == "browser" and collection_path.parent.name == "tests":
         return not config.getoption("--browser")  # those need Chromium and Playwright
+    if collection_path.name == "lighthouse" and collection_path.parent.name == "tests":
+        return not config.getoption("--lighthouse")  # those need Chromium and Lighthouse
     return None
 
 

@@ -185,6 +185,38 @@ def doctest_browser(session: nox.Session) -> None:
     )  # fmt: skip
 
 
+#: Lighthouse, pinned next to axe-core; `npm ci --prefix tests/browser` installs both.
+LIGHTHOUSE = ROOT / "tests" / "browser" / "node_modules" / "lighthouse" / "cli" / "index.js"
+
+
+@nox.session
+def lighthouse(session: nox.Session) -> None:
+    """Lighthouse's scores for a sample of pages of the built site (nox -s docs) in headless
+    Chromium: performance at least 98; accessibility, best practices and SEO 100."""
+    missing = [
+        message
+        for path, message in (
+            (SITE / "en" / "index.html", "no built site: run `nox -s docs` first"),
+            (Path("/usr/bin/chromium"), "no Chromium: `apt-get install chromium` (Debian)"),
+            (LIGHTHOUSE, "no Lighthouse: run `npm ci --prefix tests/browser`"),
+        )
+        if not path.exists()
+    ]
+    if missing:
+        session.error("; ".join(missing))
+    install(session, "test")
+    session.run(
+        "pytest",
+        "tests/lighthouse",
+        "--lighthouse",
+        "--site",
+        str(SITE),
+        "-q",
+        *session.posargs,
+        env={"PYTHONDONTWRITEBYTECODE": "1"},
+    )
+
+
 @nox.session
 def bench(session: nox.Session) -> None:
     """Time what people wait for against floors measured in the same run; print the ratios.

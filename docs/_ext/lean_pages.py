@@ -1,5 +1,12 @@
-"""Every page loads only what it uses (the page weight checks are in tests/site/).
+"""Every page loads only what it uses, and draws before its scripts run (the page weight checks
+are in tests/site/, the Lighthouse check in tests/lighthouse/).
 
+- Every script file a page loads waits with ``defer``: none of them draws the first screen (the
+  theme's inline script that picks light or dark stays as it is), so the browser paints the page
+  before it fetches and runs them. Deferred scripts still run in their order, before
+  ``DOMContentLoaded``. They are added to each page with the documented
+  ``app.add_js_file(..., loading_method="defer")`` in ``html-page-context``; the search page's own
+  scripts are deferred by ``_templates/search.html``.
 - A page that shows no code (the search page, the general index) loads neither the code colours
   (``pygments.css``) nor the copy button's script and styles.
 - ``pygments.css`` keeps only the rules for token classes that some page of the site uses; the
@@ -54,6 +61,27 @@ def shows_code(doctree: nodes.document | None) -> bool:
     return any(True for _ in doctree.findall(nodes.literal_block)) or any(
         True for _ in doctree.findall(nodes.doctest_block)
     )
+
+
+#: The script attributes that already keep a script from blocking the first paint.
+NOT_BLOCKING = {"async", "defer"}
+
+
+def defer_scripts(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """Give every script file of the page ``defer``, in the order the page loads them.
+
+    Runs before the other ``html-page-context`` handlers (priority 400), while the page's
+    ``script_files`` is still the builder's list, which ``app.add_js_file`` adds to and which
+    Sphinx restores before the next page.
+    """
+    if app.builder.name not in BUILDERS:
+        return
+    scripts = context["script_files"]
+    blocking = [s for s in scripts if s.filename and not NOT_BLOCKING & s.attributes.keys()]
+    scripts[:] = [s for s in scripts if s not in blocking]
+    for script in blocking:
+        name = str(script.filename).removeprefix("_static/")  # add_js_file puts it back
+        app.add_js_file(name, priority=script.priority, loading_method="defer", **script.attributes)
 
 
 def drop_unused_code_assets(
@@ -175,6 +203,7 @@ def keep_code_out_of_search(app: Sphinx, doctree: nodes.document) -> None:
 
 def setup(app: Sphinx) -> dict:
     app.connect("doctree-read", keep_code_out_of_search)
+    app.connect("html-page-context", defer_scripts, priority=400)
     app.connect("html-page-context", drop_unused_code_assets)
     # after the theme (furo) rewrites pygments.css at build-finished, priority 500
     app.connect("build-finished", slim_static_files, priority=900)

@@ -74,3 +74,29 @@ def test_a_query_typed_into_the_search_box_finds_the_page_about_it(
     )
     assert not tab.console_errors + tab.page_errors
     assert all(tab.is_local(url) for url in tab.requests)
+
+
+def search_from_the_box(tab: Tab, query: str) -> None:
+    box = tab.page.locator("input[name='q']:visible")
+    box.fill(query)
+    with tab.page.expect_navigation():
+        box.press("Enter")
+    tab.page.wait_for_function(SEARCH_FINISHED)
+
+
+#: The words sphinx_highlight.js marks on a page, outside the search results.
+MARKED = """() => [...document.querySelectorAll("span.highlighted")]
+    .filter(span => !span.closest("#search-results"))
+    .map(span => span.textContent.toLowerCase())"""
+
+
+def test_a_result_shows_the_query_marked_and_a_new_search_marks_nothing_of_the_last(tab: Tab):
+    tab.open("en/index.html")
+    search_from_the_box(tab, "sessions")
+    search_from_the_box(tab, "pool")  # from the results page, without opening a result
+    assert tab.page.evaluate(MARKED) == [], "the search page marks the previous search's words"
+    with tab.page.expect_navigation():
+        tab.page.locator("#search-results ul.search li > a").first.click()
+    tab.page.wait_for_function(f"({MARKED})().length > 0")
+    assert set(tab.page.evaluate(MARKED)) == {"pool"}, tab.path(tab.page.url)
+    assert not tab.console_errors + tab.page_errors

@@ -285,6 +285,18 @@ def test_every_page_has_link_preview_tags_in_its_language(site: Path, language: 
     assert tags["description"] == description
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("page", ["search", "genindex"])
+def test_the_search_and_index_pages_describe_themselves_in_their_language(
+    site: Path, language: str, page: str
+):
+    # Sphinx writes these pages from templates: their description is a template string
+    # (docs/_templates/), translated in locale/ru/LC_MESSAGES/sphinx.po
+    descriptions = read_html(site / language / f"{page}.html").meta.get("description", [])
+    assert len(descriptions) == 1, f"{language}/{page}.html: descriptions {descriptions}"
+    assert script_of(descriptions[0]) == language, f"{language}/{page}: {descriptions[0]!r}"
+
+
 @pytest.mark.parametrize("document", DOCUMENTS)
 def test_a_russian_page_does_not_reuse_the_english_description(site: Path, document: str):
     descriptions = {
