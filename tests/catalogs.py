@@ -146,12 +146,12 @@ def theme_messages() -> list[str]:
     from jinja2.ext import babel_extract
 
     sys.path.insert(0, str(DOCS / "_ext"))
-    from languages import HARD_CODED
+    from languages import GENERATED, HARD_CODED, HARD_CODED_TITLES
 
     folders = [Path(furo.__file__).parent / "theme", DOCS / "_templates"]
     templates = [template for folder in folders for template in sorted(folder.rglob("*.html"))]
     templates += sorted((DOCS / "_static").glob("*_t"))  # static files rendered as templates
-    messages = dict.fromkeys(HARD_CODED)
+    messages = dict.fromkeys(HARD_CODED + HARD_CODED_TITLES + GENERATED)
     for template in templates:
         found = babel_extract(io.BytesIO(template.read_bytes()), ("_", "gettext"), [], {})
         for _line, _function, message, _comments in found:
@@ -226,6 +226,58 @@ def markup(text: str) -> Counter:
 CODE_ROLES = ("class", "meth", "func", "attr", "exc", "mod", "data", "obj", "pep", "rfc")
 
 
+# --- Russian typography ------------------------------------------------------
+
+NBSP = "\u00a0"
+#: Where Russian typography keeps two words on one line: the space before a dash, between a
+#: number and its unit, after «см.», between a product's name and its version.
+TYPOGRAPHY = [
+    (re.compile(r" (?=—)"), NBSP),
+    (
+        re.compile(r"(\d) (?=(?:мс|мкс|с|КБ|МБ|ГБ|%|байт\w*|секунд\w*|минут\w*)(?![\w-]))"),
+        r"\1" + NBSP,
+    ),
+    (re.compile(r"\b(см\.) "), r"\1" + NBSP),
+    (re.compile(r"\b(SQLAlchemy|Python|Pyodide|SQLite|PostgreSQL) (?=\d)"), r"\1" + NBSP),
+]
+#: Markup whose spaces are code or addresses: literals, roles, links, inline code.
+KEPT_AS_IS = re.compile(r"``.+?``|:[a-z][\w:+-]*:`[^`]+`|`[^`]+`__?")
+
+
+def russian_typography(text: str) -> str:
+    """``text`` with non-breaking spaces where Russian typography puts them (outside markup)."""
+    parts = []
+    last = 0
+    for kept in KEPT_AS_IS.finditer(text):
+        parts += [typeset(text[last : kept.start()]), kept.group()]
+        last = kept.end()
+    return "".join([*parts, typeset(text[last:])])
+
+
+def typeset(plain: str) -> str:
+    for rule, replacement in TYPOGRAPHY:
+        plain = rule.sub(replacement, plain)
+    return plain
+
+
+def apply_typography(language: str, width: int) -> None:
+    """Put the non-breaking spaces into every translation (``nox -s translate`` does)."""
+    from babel.messages.pofile import read_po, write_po
+
+    for po_path in catalogs(language):
+        with po_path.open("rb") as handle:
+            catalog = read_po(handle, locale=language)
+        changed = False
+        for message in catalog:
+            if message.id and isinstance(message.string, str):
+                typeset_string = russian_typography(message.string)
+                changed |= typeset_string != message.string
+                message.string = typeset_string
+        if changed:
+            with po_path.open("wb") as handle:
+                write_po(handle, catalog, width=width, omit_header=False)
+
+
 def plain_words(text: str) -> str:
     """A message with code, links and markup taken out: the words a reader reads."""
     text = LITERAL.sub(" ", text)
@@ -278,6 +330,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.normalize:
         for language in args.languages:
             normalize_headers(language, args.normalize)
+            apply_typography(language, args.normalize)
     width = max(
         (len(str(p.relative_to(LOCALE))) for lang in args.languages for p in catalogs(lang)),
         default=20,

@@ -15,11 +15,13 @@
 from __future__ import annotations
 
 import csv
+import re
 
 from docutils import nodes
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.jinja2glue import BuiltinTemplateLoader
+from sphinx.locale import _
 from sphinx.util.docutils import SphinxDirective
 
 #: Interface strings the theme hard-codes instead of passing them through gettext.
@@ -28,6 +30,20 @@ HARD_CODED = (
     "Toggle table of contents sidebar",
     "Toggle Light / Dark / Auto color theme",
 )
+#: The titles of the theme's icons (``<svg><title>``), which screen readers read out.
+HARD_CODED_TITLES = (
+    "Contents",
+    "Menu",
+    "Expand",
+    "Light mode",
+    "Dark mode",
+    "Auto light/dark, in light mode",
+    "Auto light/dark, in dark mode",
+)
+#: Interface text that the theme and Sphinx write from Python, translated here.
+NAVIGATION_TOGGLE = "Toggle navigation of %(title)s"  # furo's label of a section's expander
+INTERSPHINX_TITLE = "(in %s %s)"  # sphinx.ext.intersphinx's title of a link to another site
+GENERATED = (NAVIGATION_TOGGLE, INTERSPHINX_TITLE)
 
 
 def alternates(app: Sphinx, pagename: str) -> list[dict[str, str]]:
@@ -58,20 +74,36 @@ class TranslatingTemplateLoader(BuiltinTemplateLoader):
         source, filename, uptodate = super().get_source(environment, template)
         for text in HARD_CODED:
             source = source.replace(f'aria-label="{text}"', f'aria-label="{{{{ _("{text}") }}}}"')
+        for text in HARD_CODED_TITLES:
+            translated = f'<title>{{{{ _("{text}") }}}}</title>'
+            source = source.replace(f"<title>{text}</title>", translated)
         return source, filename, uptodate
 
 
-class TermTable(SphinxDirective):
-    """``.. term-table:: _terms/ru.csv``: the agreed translation of each glossary term.
+TOGGLE = re.compile(r"Toggle navigation of ([^<\"]*)")
 
-    The first column links to the glossary entry; each column's cells carry the
-    language of their header (``English``/``Русский``). The cells are not offered
+
+def translate_navigation(app: Sphinx, pagename: str, templatename: str, context: dict, doctree):
+    """furo writes "Toggle navigation of <section>" into the navigation it builds in Python."""
+    tree = context.get("furo_navigation_tree")
+    if tree and app.config.language != "en":
+        context["furo_navigation_tree"] = TOGGLE.sub(
+            lambda m: _(NAVIGATION_TOGGLE) % {"title": m.group(1)}, tree
+        )
+
+
+class TermTable(SphinxDirective):
+    """``.. term-table:: _terms/ru.csv``: the agreed translation of each term, and why.
+
+    The first column links to the glossary entry of a glossary term (the table also holds
+    words the glossary does not define, such as "logger"); each column's cells carry the
+    language of their header (``English``, ``Русский``, ``Почему``). The cells are not offered
     for translation: the table is the same on every language's site.
     """
 
     required_arguments = 1
     has_content = False
-    COLUMN_LANGUAGES = {"English": "en", "Русский": "ru"}
+    COLUMN_LANGUAGES = {"English": "en", "Русский": "ru", "Почему": "ru"}
 
     def run(self) -> list[nodes.Node]:
         relative, path = self.env.relfn2path(self.arguments[0])
@@ -88,13 +120,18 @@ class TermTable(SphinxDirective):
         self.set_source_info(table)
         return [table]
 
+    def in_glossary(self, term: str) -> bool:
+        """The glossary directive above the table has recorded its terms by now."""
+        std = self.env.get_domain("std")
+        return term.lower() in {name.lower() for kind, name in std.objects if kind == "term"}
+
     def row(self, cells: list[str], languages: list[str], link: bool) -> nodes.row:
         row = nodes.row()
         for number, (text, language) in enumerate(zip(cells, languages, strict=True)):
             paragraph = nodes.paragraph(translatable=False)
             if language:
                 paragraph["classes"].append(f"language-{language}")
-            if link and number == 0:
+            if link and number == 0 and self.in_glossary(text):
                 paragraph += addnodes.pending_xref(
                     "",
                     nodes.inline(text=text),
@@ -114,4 +151,5 @@ def setup(app: Sphinx) -> dict:
     app.add_directive("term-table", TermTable)
     app.add_config_value("guide_languages", {"en": "English"}, "html", types=[dict])
     app.connect("html-page-context", add_context)
+    app.connect("html-page-context", translate_navigation, priority=900)  # after furo's
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -15,6 +16,9 @@ import pytest
 import snowballstemmer
 
 from tests import catalogs
+
+sys.path.insert(0, str(catalogs.DOCS / "_ext"))
+import publishing  # noqa: E402  (docs/_ext is not a package)
 
 LANGUAGES = ("en", "ru")
 DOCUMENTS = catalogs.documents()
@@ -29,6 +33,8 @@ class Page(HTMLParser):
         self.in_article = 0
         self.in_script = False
         self.chrome_text: list[str] = []  # interface text: everything outside <article>
+        self.labels: list[str] = []  # title and aria-label attributes, SVG titles: anywhere
+        self.in_svg_title = False
         self.switcher: dict[str, str] = {}
         self.in_switcher = False
 
@@ -36,6 +42,8 @@ class Page(HTMLParser):
         attrs = dict(attrs)
         if tag == "html":
             self.lang = attrs.get("lang")
+        if tag == "svg":
+            self.svg_depth += 1
         if tag == "article":
             self.in_article += 1
         if tag in ("script", "style"):
@@ -44,12 +52,25 @@ class Page(HTMLParser):
             self.in_switcher = True
         if self.in_switcher and tag == "a":
             self.switcher[attrs.get("hreflang")] = attrs.get("href")
+        self.labels += [attrs[name] for name in ("aria-label", "title") if attrs.get(name)]
+        if tag == "title" and self.lasttag_svg():
+            self.in_svg_title = True
         if not self.in_article:
             for name in ("aria-label", "title", "placeholder", "alt"):
                 if attrs.get(name):
                     self.chrome_text.append(attrs[name])
 
+    def lasttag_svg(self) -> bool:
+        """A ``<title>`` inside ``<svg>`` (or a ``<symbol>`` of one), not the page's title."""
+        return self.svg_depth > 0
+
+    svg_depth = 0
+
     def handle_endtag(self, tag):
+        if tag == "title":
+            self.in_svg_title = False
+        if tag == "svg":
+            self.svg_depth -= 1
         if tag == "article":
             self.in_article -= 1
         if tag in ("script", "style"):
@@ -58,6 +79,8 @@ class Page(HTMLParser):
             self.in_switcher = False
 
     def handle_data(self, data):
+        if self.in_svg_title and data.strip():
+            self.labels.append(data.strip())
         if not self.in_article and not self.in_script and data.strip():
             self.chrome_text.append(data.strip())
 
@@ -102,6 +125,21 @@ def test_russian_pages_show_no_english_interface_text(site: Path, document: str)
     assert not found, f"ru/{document}.html shows English interface text: {found}"
 
 
+@pytest.mark.parametrize("document", [*DOCUMENTS, "search", "genindex"])
+def test_russian_pages_label_links_controls_and_icons_in_russian(site: Path, document: str):
+    # What a tooltip or a screen reader says (title and aria-label attributes, the titles of
+    # inline SVG icons), in the article too: a label with Latin words must have Russian ones.
+    labels = read_page(site / "ru" / f"{document}.html").labels
+    name = publishing.first_heading(site / "ru" / "index.html")  # the guide's name, a proper name
+    english = sorted(
+        {t for t in labels if re.search(r"[A-Za-z]{3}", t) and not CYRILLIC.search(t)} - {name}
+    )
+    assert not english, f"ru/{document}.html has English labels: {english}"
+
+
+CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("document", DOCUMENTS)
 def test_the_language_switcher_leads_to_the_same_page(site: Path, language: str, document: str):
@@ -127,8 +165,9 @@ def search_index(site: Path, language: str) -> dict:
 
 
 def pages_found(index: dict, stem: str) -> set[str]:
-    hits = index["terms"].get(stem, []) + index["titleterms"].get(stem, [])
-    hits = [hits] if isinstance(hits, int) else hits
+    hits = []
+    for found in (index["terms"].get(stem, []), index["titleterms"].get(stem, [])):
+        hits += [found] if isinstance(found, int) else found  # one page: a number, not a list
     return {index["docnames"][number] for number in hits}
 
 
@@ -142,7 +181,7 @@ def pages_found(index: dict, stem: str) -> set[str]:
         ("пулом", "pool/queuepool"),
         ("пуле", "pool/pool-classes"),
         ("транзакцией", "core/transactions"),
-        ("сбросом", "session/flush-and-expiry"),
+        ("перезагрузкой", "session/flush-and-expiry"),
         ("состояниями", "states/states"),
     ],
 )
