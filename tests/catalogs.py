@@ -147,11 +147,12 @@ def theme_messages() -> list[str]:
 
     sys.path.insert(0, str(DOCS / "_ext"))
     from languages import GENERATED, HARD_CODED, HARD_CODED_TITLES
+    from run_in_browser import MESSAGES
 
     folders = [Path(furo.__file__).parent / "theme", DOCS / "_templates"]
     templates = [template for folder in folders for template in sorted(folder.rglob("*.html"))]
     templates += sorted((DOCS / "_static").glob("*_t"))  # static files rendered as templates
-    messages = dict.fromkeys(HARD_CODED + HARD_CODED_TITLES + GENERATED)
+    messages = dict.fromkeys(HARD_CODED + HARD_CODED_TITLES + GENERATED + MESSAGES)
     for template in templates:
         found = babel_extract(io.BytesIO(template.read_bytes()), ("_", "gettext"), [], {})
         for _line, _function, message, _comments in found:

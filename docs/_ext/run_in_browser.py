@@ -1,10 +1,11 @@
 """Run in your browser: the examples of a page, editable and run where the reader reads them.
 
-- Every page that shows ``>>>`` examples loads ``_static/run.js`` (deferred, about 1 KB): it adds
-  the "Run in your browser" control and, only when the reader asks, loads ``run-ui.js``, which
-  starts the runtime (Pyodide, from ``_runtime/`` at the site's root: docs/_runtime/) in a Web
-  Worker and makes every example editable. ``run.js`` is rendered per language from
-  ``_static/run.js_t``: its interface strings are translated in the catalogs like the templates'.
+- Every page that shows ``>>>`` examples gets the "Run in your browser" control under its title,
+  written into the page (so that nothing moves when scripts run; its button is disabled until
+  they do), and loads ``_static/run.js`` (deferred, under 1 KB), which enables it and, only when
+  the reader asks, loads ``run-ui.js``: it starts the runtime (Pyodide, from ``_runtime/`` at the
+  site's root: docs/_runtime/) in a Web Worker and makes every example editable. The control's
+  words (:data:`MESSAGES`) and ``run-ui.js_t``'s are translated in the interface catalog.
 - ``.. not-in-browser:: reason`` wraps examples that cannot run in the browser's Python; the
   reason is shown above them, the page's other examples still run. The test suite runs them
   like any other example; ``nox -s doctest-browser`` reports them as skipped with the reason.
@@ -12,8 +13,11 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from docutils import nodes
 from sphinx.application import Sphinx
+from sphinx.locale import _
 from sphinx.util.docutils import SphinxDirective
 
 
@@ -48,9 +52,24 @@ def has_examples(doctree: nodes.document | None) -> bool:
     )
 
 
+START = "Run the examples in your browser"
+NOTE = "Python and SQLAlchemy run inside this page: edit any example and run it."
+#: The control's words, for the interface catalog (tests/catalogs.py extracts them).
+MESSAGES = (START, NOTE)
+
+
+def control() -> str:
+    return (
+        '<div class="run-control"><button type="button" class="run-start" disabled>'
+        f"{escape(_(START))}</button>"
+        f'<p class="run-status" role="status">{escape(_(NOTE))}</p></div>'
+    )
+
+
 def add_control(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     if app.builder.format == "html" and app.builder.name != "epub" and has_examples(doctree):
         app.add_js_file("run.js", loading_method="defer")  # this page only
+        context["body"] = context["body"].replace("</h1>", "</h1>\n" + control(), 1)
 
 
 def setup(app: Sphinx) -> dict:
