@@ -207,6 +207,40 @@ def test_words_the_table_fixes_are_never_given_a_rejected_rendering(po: Path):
     assert not problems, f"{catalog_id(po)}:\n" + "\n".join(problems)
 
 
+#: The Session is feminine, like «сессия» (docs/_terms/ru.csv): no masculine past tense or short
+#: participle right after it («``Session`` закрыт», «сессия создан»).
+MASCULINE_SESSION = re.compile(
+    r"(?:``Session``|\b[Сс]есси[яи]|\bSession)\s+(?:(?:уже|не|ещё|снова|тоже|сразу)\s+)?"
+    r"(?P<word>был|[а-яё]{2,}(?:[аеёиоуыя]л|ан|ян|ен|ён|ыт|ут|от))\b"  # not «пул»
+)
+
+
+@pytest.mark.parametrize("po", ALL_CATALOGS, ids=catalog_id)
+def test_the_session_is_feminine_in_russian(po: Path):
+    found = [
+        match.group(0)
+        for entry in polib.pofile(str(po))
+        for match in MASCULINE_SESSION.finditer(entry.msgstr)
+    ]
+    assert not found, f"{catalog_id(po)}: the Session is feminine: {found}"
+
+
+@pytest.mark.parametrize(
+    ("text", "masculine"),
+    [
+        ("``Session`` закрыт", True),
+        ("сессия уже создан", True),
+        ("``Session`` закрыта", False),
+        ("сессия держит объект", False),
+        ("сессия была закрыта", False),
+        ("Session был", True),
+        ("каждой сессии пул выдаёт", False),
+    ],
+)
+def test_the_gender_check_tells_a_masculine_session(text: str, masculine: bool):
+    assert bool(MASCULINE_SESSION.search(text)) is masculine
+
+
 def test_every_word_the_table_fixes_is_in_the_table():
     missing = {term for term in [*EVERY_MESSAGE, *REJECTED] if term.lower() not in TERMS}
     assert not missing, f"not in {catalogs.TERMS_FILE.name}: {sorted(missing)}"
