@@ -24,19 +24,17 @@ Times are taken inside the page (``performance.now()``), not by the driver. Run 
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import statistics
 import tempfile
-import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 from playwright.sync_api import Browser, sync_playwright
 
 from tests.browser.tab import CHROMIUM, CHROMIUM_ARGS, RecordingHandler, new_context
+from tests.serving import serving
 from tests.site.page_weight import gzip_size, raw_size
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -171,15 +169,8 @@ def serve(site: Path) -> Iterator[str]:
         worker = BARE_WORKER.replace("WHEELS", json.dumps(manifest["wheels"]))
         (root / "bare" / "worker.js").write_text(worker, encoding="utf-8")
         handler = type("Handler", (RecordingHandler,), {"log": []})
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=scratch))
-        thread = threading.Thread(target=httpd.serve_forever, name="bench-server", daemon=True)
-        thread.start()
-        try:
-            yield f"http://127.0.0.1:{httpd.server_address[1]}"
-        finally:
-            httpd.shutdown()
-            httpd.server_close()
-            thread.join()
+        with serving(scratch, handler) as url:
+            yield url
 
 
 def bare_starts(browser: Browser, url: str) -> dict[str, dict]:

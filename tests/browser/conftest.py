@@ -9,10 +9,7 @@ package, never a browser that Playwright downloads.
 
 from __future__ import annotations
 
-import functools
-import threading
 from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -21,7 +18,6 @@ from playwright.sync_api import Browser, BrowserContext, sync_playwright
 from tests.browser.tab import (
     CHROMIUM,
     CHROMIUM_ARGS,
-    LANGUAGES,
     RecordingHandler,
     Server,
     Tab,
@@ -29,22 +25,13 @@ from tests.browser.tab import (
     new_tab,
     open_tab,
 )
+from tests.serving import LANGUAGES, serving, site_option
 from tests.site import page_weight
-
-
-def site_option(config: pytest.Config) -> Path:
-    value = config.getoption("--site")
-    if not value:
-        raise pytest.UsageError("tests/browser reads a built site: pass --site _build/site")
-    site = Path(value).resolve()
-    if not all((site / language / "index.html").is_file() for language in LANGUAGES):
-        raise pytest.UsageError(f"{site} holds no built site; run `nox -s docs` first")
-    return site
 
 
 def site_pages(config: pytest.Config) -> list[str]:
     """Every page of both languages, as paths under the site root (``en/core/engine.html``)."""
-    site = site_option(config)
+    site = site_option(config, "tests/browser")
     return [
         page.relative_to(site).as_posix()
         for language in LANGUAGES
@@ -64,22 +51,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture(scope="session")
 def site(request) -> Path:
-    return site_option(request.config)
+    return site_option(request.config, "tests/browser")
 
 
 @pytest.fixture(scope="session")
 def server(site: Path) -> Iterator[Server]:
     log: list[tuple[str, int]] = []
     handler = type("Handler", (RecordingHandler,), {"log": log})
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(site)))
-    thread = threading.Thread(target=httpd.serve_forever, name="site-server", daemon=True)
-    thread.start()
-    try:
-        yield Server(f"http://127.0.0.1:{httpd.server_address[1]}", log)
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
+    with serving(site, handler) as url:
+        yield Server(url, log)
 
 
 @pytest.fixture(scope="session")

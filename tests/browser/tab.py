@@ -19,7 +19,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-LANGUAGES = ("en", "ru")
+
 #: The "Run in your browser" control of a page with examples, in each language.
 RUN_START = {"en": "Run the examples in your browser", "ru": "Запустить примеры в браузере"}
 VIEWPORT = {"width": 1280, "height": 900}  # wide enough for the sidebar and the switcher in it

@@ -9,7 +9,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import harness
-from tests.browser.tab import LANGUAGES, Tab
+from tests.browser.tab import Tab
+from tests.serving import LANGUAGES
 
 NOTHING_COPIED = "<the copy button copied nothing>"
 #: Read the clipboard and leave a marker in it, so that a click that copies nothing is noticed.

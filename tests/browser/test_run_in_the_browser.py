@@ -9,9 +9,10 @@ import re
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.tab import LANGUAGES, Server, Tab, new_tab
 from tests.browser.tab import RUN_START as START
+from tests.browser.tab import Server, Tab, new_tab
 from tests.browser.test_every_page import BLOCKING_IMPACTS, Visit, axe_violations
+from tests.serving import LANGUAGES
 
 #: Pages whose last example runs in the browser, one of each part of the guide.
 PAGES = ["core/engine", "core/results", "session/basics", "states/transitions", "orm/mapping"]

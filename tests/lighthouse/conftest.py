@@ -8,10 +8,7 @@ is audited when its first check needs it, and the run ends with a table of the s
 
 from __future__ import annotations
 
-import functools
-import threading
 from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -26,25 +23,16 @@ from tests.lighthouse.report import (
     missing_tools,
     table,
 )
+from tests.serving import serving, site_option
 
 REPORTS = pytest.StashKey[dict[str, Report]]()
-
-
-def site_option(config: pytest.Config) -> Path:
-    value = config.getoption("--site")
-    if not value:
-        raise pytest.UsageError("tests/lighthouse reads a built site: pass --site _build/site")
-    site = Path(value).resolve()
-    if not all((site / language / "index.html").is_file() for language in LANGUAGES):
-        raise pytest.UsageError(f"{site} holds no built site; run `nox -s docs` first")
-    return site
 
 
 def audited_pages(config: pytest.Config) -> list[str]:
     """The pages named with ``--page``, or the sample in every language."""
     sample = [f"{language}/{page}" for language in LANGUAGES for page in SAMPLE]
     pages = config.getoption("--page") or sample
-    site = site_option(config)
+    site = site_option(config, "tests/lighthouse")
     unknown = [page for page in pages if not (site / page).is_file()]
     if unknown:
         raise pytest.UsageError(f"no such pages in {site}: {unknown}")
@@ -60,21 +48,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture(scope="session")
 def site(request: pytest.FixtureRequest) -> Path:
-    return site_option(request.config)
+    return site_option(request.config, "tests/lighthouse")
 
 
 @pytest.fixture(scope="session")
 def server(site: Path) -> Iterator[str]:
-    handler = functools.partial(PublishedHandler, directory=str(site))
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, name="site-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
+    with serving(site, PublishedHandler) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
